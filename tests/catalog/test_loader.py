@@ -14,33 +14,49 @@ from mageguard.errors import CatalogError
 def test_catalog_loads_with_every_cross_reference_resolved() -> None:
     catalog = load_catalog()
     assert {p.id for p in catalog.patterns} >= {
-        "external_ai_call", "shared_embeddings", "training_data_export", "prompt_injection"}
-    assert [s.id for s in sorted(catalog.surfaces, key=lambda s: s.risk)][0] == "checkout_payment"
+        "external_ai_call",
+        "shared_embeddings",
+        "training_data_export",
+        "prompt_injection",
+    }
+    assert min(catalog.surfaces, key=lambda s: s.risk).id == "checkout_payment"
     assert {c.framework for c in catalog.controls} == {"GDPR", "NIS2", "NIST AI RMF", "PCI DSS"}
 
 
-@pytest.mark.parametrize(("url", "provider", "host"), [
-    ("https://api.openai.com/v1/chat/completions", "openai", "api.openai.com"),
-    ("api.openai.com/v1", "openai", "api.openai.com"),
-    ("https://lumen-b2b.openai.azure.com/openai/deployments/gpt-4o", "azure_openai",
-     "lumen-b2b.openai.azure.com"),
-    ("https://bedrock-runtime.eu-west-1.amazonaws.com/model/x/invoke", "aws_bedrock",
-     "bedrock-runtime.eu-west-1.amazonaws.com"),
-    ("HTTPS://API.ANTHROPIC.COM/v1/messages", "anthropic", "api.anthropic.com"),
-])
+@pytest.mark.parametrize(
+    ("url", "provider", "host"),
+    [
+        ("https://api.openai.com/v1/chat/completions", "openai", "api.openai.com"),
+        ("api.openai.com/v1", "openai", "api.openai.com"),
+        (
+            "https://lumen-b2b.openai.azure.com/openai/deployments/gpt-4o",
+            "azure_openai",
+            "lumen-b2b.openai.azure.com",
+        ),
+        (
+            "https://bedrock-runtime.eu-west-1.amazonaws.com/model/x/invoke",
+            "aws_bedrock",
+            "bedrock-runtime.eu-west-1.amazonaws.com",
+        ),
+        ("HTTPS://API.ANTHROPIC.COM/v1/messages", "anthropic", "api.anthropic.com"),
+    ],
+)
 def test_ai_urls_resolve_to_their_provider(url: str, provider: str, host: str) -> None:
     found = load_catalog().provider_for_url(url)
     assert found is not None
     assert (found[0].id, found[1]) == (provider, host)
 
 
-@pytest.mark.parametrize("url", [
-    "https://maps.googleapis.com/maps/api/geocode/json",
-    "http://mageguard-gateway.internal:8080/v1/chat/completions",
-    "https://s3.eu-west-1.amazonaws.com/bucket",
-    "https://evil.com/?next=api.openai.com",
-    "Model/Chat.php",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://maps.googleapis.com/maps/api/geocode/json",
+        "http://mageguard-gateway.internal:8080/v1/chat/completions",
+        "https://s3.eu-west-1.amazonaws.com/bucket",
+        "https://evil.com/?next=api.openai.com",
+        "Model/Chat.php",
+    ],
+)
 def test_non_ai_urls_do_not_resolve(url: str) -> None:
     assert load_catalog().provider_for_url(url) is None
 
@@ -63,8 +79,7 @@ def test_host_of_reads_scheme_less_base_uris_but_not_file_names() -> None:
 def test_controls_follow_pattern_and_data_category() -> None:
     catalog = load_catalog()
     payment = catalog.controls_for("php-ai-http-call", "external_ai_call", ["payment"])
-    catalog_only = catalog.controls_for("php-ai-http-call", "external_ai_call",
-                                        ["catalog_content"])
+    catalog_only = catalog.controls_for("php-ai-http-call", "external_ai_call", ["catalog_content"])
     assert "PCI-12.8.1" in payment and "PCI-12.8.1" not in catalog_only
     assert "GDPR-28" in payment and "GDPR-28" not in catalog_only
     assert "AIRMF-MAP-4.1" in catalog_only

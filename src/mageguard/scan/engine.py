@@ -1,0 +1,523 @@
+"""The scan: discover, gate, analyse gated units, apply rules, suppress, baseline.
+
+Cost is dominated by reading the tree once; parsing is spent only on units that mention
+an AI service, and both steps are cached by content so an unchanged tree re-scans at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from mageguard import __version__
+from mageguard.catalog import load_catalog
+from mageguard.errors import DatabaseError, InputError, MageguardError
+from mageguard.scan import baseline as baselines
+from mageguard.scan import findings as finding_builder
+from mageguard.scan import suppress
+from mageguard.scan.analyzers import composer, deployment, js
+from mageguard.scan.analyzers import xml as xml_facts
+from mageguard.scan.analyzers.secrets import find_keys
+from mageguard.scan.cache import FileEntry, ScanCache, default_dir
+from mageguard.scan.config_sources import ConfigValue, ConfigValues
+from mageguard.scan.discovery import SourceFile, Tree, discover
+from mageguard.scan.facts import Fact, UnitFacts
+from mageguard.scan.finding import DEFAULT_FINGERPRINT_KEY
+from mageguard.scan.gate import AI, KEY, SUPPRESS, Gate, TokenSets
+from mageguard.scan.php.analyzer import PhpAnalyzer
+from mageguard.scan.php.classindex import ClassIndex
+from mageguard.scan.result import Notice, ScanResult, ScanStats, Tenant
+from mageguard.scan.ruleset import Rule, load_rules, select_rules
+from mageguard.scan.wiring import (
+    Wiring,
+    flatten_config_defaults,
+    read_crontab,
+    read_di,
+    read_events,
+    read_layout,
+)
+from mageguard.scan.xmlfile import parse_xml
+
+ANALYZER_VERSION = "1"
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    db: str | None = None
+    rules: tuple[str, ...] = ()
+    skip_rules: tuple[str, ...] = ()
+    include_tests: bool = False
+    exclude: tuple[str, ...] = ()
+    cache_dir: Path | None = None
+    use_cache: bool = True
+    changed_since: str | None = None
+    baseline: Path | None = None
+    fingerprint_key: bytes = DEFAULT_FINGERPRINT_KEY
+    progress: Progress | None = field(default=None, compare=False)
+
+
+class _Files:
+    """Reads files once per scan and remembers their text for evidence and suppressions."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.data: dict[str, bytes] = {}
+        self.errors: dict[str, str] = {}
+
+    def read(self, rel: str) -> bytes | None:
+        if rel in self.data:
+            return self.data[rel]
+        if rel in self.errors:
+            return None
+        try:
+            data = (self.root / rel).read_bytes()
+        except OSError as exc:
+            self.errors[rel] = exc.strerror or str(exc)
+            return None
+        self.data[rel] = data
+        return data
+
+    def keep(self, rel: str, data: bytes) -> None:
+        self.data[rel] = data
+
+    def line(self, rel: str, line: int) -> str:
+        data = self.read(rel)
+        if data is None or line < 1:
+            return ""
+        lines = data.split(b"\n", line)
+        return lines[line - 1].decode("utf-8", "replace") if len(lines) >= line else ""
+
+
+def _is_library(unit: str, library_packages: set[str]) -> bool:
+    parts = unit.split("/")
+    return len(parts) == 3 and parts[0] == "vendor" and f"{parts[1]}/{parts[2]}" in library_packages
+
+
+def _language(kind: str) -> str:
+    return {
+        "php": "php",
+        "phtml": "phtml",
+        "js": "js",
+        "xml": "xml",
+        "html": "phtml",
+        "deployment-config": "deployment-config",
+    }.get(kind, kind)
+
+
+class Scanner:
+    def __init__(self, root: Path, options: ScanOptions) -> None:
+        self.root = root
+        self.options = options
+        self.catalog = load_catalog()
+        self.rules: tuple[Rule, ...] = select_rules(load_rules(), options.rules, options.skip_rules)
+        self.notices: list[Notice] = []
+        self.files = _Files(root)
+        cache_dir = options.cache_dir or default_dir(root)
+        self.cache = ScanCache(cache_dir if options.use_cache else None)
+        self.stats = {"parsed": 0, "cache_hits": 0}
+
+    # -------------------------------------------------------------- pipeline
+
+    def run(self) -> ScanResult:
+        started = time.perf_counter()
+        tree = discover(
+            self.root, include_tests=self.options.include_tests, exclude=self.options.exclude
+        )
+        if not tree.is_magento:
+            self.notices.append(
+                Notice(
+                    "not_magento",
+                    f"{self.root} does not look like a Magento tree (no app/etc/"
+                    "env.php, app/etc/config.php or bin/magento); scanning it as plain PHP.",
+                )
+            )
+        for rel, reason in tree.skipped:
+            self.notices.append(Notice("unreadable", f"skipped: {reason}", rel))
+        masks, hashes = self._gate(tree)
+        config = ConfigValues()
+        facts: list[Fact] = []
+        tenants: list[Tenant] = []
+
+        for f in tree.files:
+            if f.kind == "deployment-config":
+                data = self.files.read(f.rel)
+                if data is None:
+                    continue
+                values, secret_facts = deployment.read(data, f.rel)
+                for v in values:
+                    config.add(v)
+                facts += secret_facts
+        if self.options.db:
+            facts += self._database(config, tenants)
+
+        library = {p.lower() for prov in self.catalog.providers for p in prov.composer_packages}
+        by_unit: dict[str, list[SourceFile]] = {}
+        for f in tree.files:
+            by_unit.setdefault(f.unit, []).append(f)
+        ai_units = sorted(
+            u
+            for u, files in by_unit.items()
+            if any(masks.get(f.rel, 0) & AI for f in files) and not _is_library(u, library)
+        )
+
+        wiring = Wiring()
+        xml_digest = hashlib.sha256()
+        for unit in ai_units:
+            for f in by_unit[unit]:
+                if f.kind == "xml":
+                    self._read_wiring(f, wiring, config)
+                    xml_digest.update(f"{f.rel}:{hashes.get(f.rel, '')}".encode())
+        context_key = hashlib.sha256(
+            f"{ANALYZER_VERSION}:{__version__}:{config.digest()}:{xml_digest.hexdigest()}".encode()
+        ).hexdigest()
+
+        index = ClassIndex(
+            self.files.read,
+            ClassIndex.psr4_for_units(
+                [u for u in by_unit if u.startswith("app/code/")] + ai_units, self.files.read
+            ),
+        )
+        for unit in ai_units:
+            unit_facts = self._unit(
+                unit, by_unit[unit], masks, hashes, index, wiring, config, context_key
+            )
+            facts += unit_facts.facts
+            for rel in unit_facts.parse_errors:
+                self.notices.append(
+                    Notice(
+                        "parse_error",
+                        "PHP does not parse cleanly; analysed what tree-sitter recovered",
+                        rel,
+                    )
+                )
+        facts += self._project_facts(tree, masks, ai_units)
+
+        findings = finding_builder.build(
+            facts, self.rules, self.catalog, wiring, self.files.line, self.options.fingerprint_key
+        )
+        findings, suppressed = self._suppress(tree, masks, findings)
+        baselined = 0
+        if self.options.baseline is not None:
+            findings, baselined = baselines.apply(findings, baselines.load(self.options.baseline))
+        if self.options.changed_since:
+            changed = self._changed_files(self.options.changed_since)
+            findings = [f for f in findings if not f.location.is_file or f.location.path in changed]
+        for rel, reason in self.files.errors.items():
+            self.notices.append(Notice("unreadable", f"cannot read: {reason}", rel))
+        self.cache.prune_units()
+        stats = ScanStats(
+            files_seen=len(tree.files),
+            bytes_seen=sum(f.size for f in tree.files),
+            units=len(by_unit),
+            ai_units=len(ai_units),
+            files_parsed=self.stats["parsed"],
+            cache_hits=self.stats["cache_hits"],
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        return ScanResult(
+            root=str(self.root),
+            findings=tuple(findings),
+            rules=self.rules,
+            notices=tuple(self.notices),
+            stats=stats,
+            tenants=tuple(tenants),
+            suppressed=suppressed,
+            baselined=baselined,
+            is_magento=tree.is_magento,
+            tool_version=__version__,
+        )
+
+    # -------------------------------------------------------------- gate
+
+    def _gate(self, tree: Tree) -> tuple[dict[str, int], dict[str, str]]:
+        tokens = TokenSets.from_catalog(self.catalog)
+        header = f"{tokens.digest()}:{self.options.include_tests}"
+        cached = self.cache.load_files(header)
+        gate: Gate | None = None
+        masks: dict[str, int] = {}
+        hashes: dict[str, str] = {}
+        entries: dict[str, FileEntry] = {}
+        total = len(tree.files)
+        progress = self.options.progress
+        for i, f in enumerate(tree.files):
+            if progress is not None and i % 2000 == 0:
+                progress("reading", i, total)
+            entry = cached.get(f.rel)
+            if entry is not None and entry[0] == f.size and entry[1] == f.mtime_ns:
+                masks[f.rel] = entry[2]
+                if entry[3]:
+                    hashes[f.rel] = entry[3]
+                entries[f.rel] = entry
+                continue
+            data = self.files.read(f.rel)
+            if data is None:
+                continue
+            if gate is None:
+                gate = Gate(tokens)
+            mask = gate.mask(data)
+            masks[f.rel] = mask
+            digest = hashlib.sha256(data).hexdigest() if mask else ""
+            if digest:
+                hashes[f.rel] = digest
+            else:
+                self.files.data.pop(f.rel, None)  # keep memory flat: nothing to analyse
+            entries[f.rel] = (f.size, f.mtime_ns, mask, digest)
+        if progress is not None:
+            progress("reading", total, total)
+        self.cache.save_files(header, entries)
+        return masks, hashes
+
+    # -------------------------------------------------------------- units
+
+    def _read_wiring(self, f: SourceFile, wiring: Wiring, config: ConfigValues) -> None:
+        name = f.rel.rsplit("/", 1)[-1]
+        if (
+            name not in ("di.xml", "events.xml", "crontab.xml", "config.xml")
+            and "/layout/" not in f.rel
+        ):
+            return
+        root = self._xml(f.rel)
+        if root is None:
+            return
+        if name == "di.xml":
+            read_di(wiring, root, f.rel)
+        elif name == "events.xml":
+            read_events(wiring, root, f.rel)
+        elif name == "crontab.xml":
+            read_crontab(wiring, root)
+        elif name == "config.xml" and f.rel.endswith("/etc/config.xml"):
+            for path, (value, line) in flatten_config_defaults(root).items():
+                config.add(ConfigValue(path, value, f"{f.rel}:{line}"))
+        elif "/layout/" in f.rel:
+            read_layout(wiring, root, f.rel)
+
+    def _xml(self, rel: str):  # type: ignore[no-untyped-def]
+        data = self.files.read(rel)
+        if data is None:
+            return None
+        try:
+            return parse_xml(data, rel)
+        except InputError as exc:
+            self.notices.append(Notice("parse_error", str(exc), rel))
+            return None
+
+    def _unit(
+        self,
+        unit: str,
+        files: list[SourceFile],
+        masks: dict[str, int],
+        hashes: dict[str, str],
+        index: ClassIndex,
+        wiring: Wiring,
+        config: ConfigValues,
+        context_key: str,
+    ) -> UnitFacts:
+        h = hashlib.sha256(f"{context_key}:{unit}".encode())
+        for f in files:
+            h.update(f"{f.rel}:{hashes.get(f.rel) or f'{f.size}:{f.mtime_ns}'}\n".encode())
+        key = h.hexdigest()[:32]
+        cached = self.cache.get_unit(key)
+        if cached is not None:
+            self.stats["cache_hits"] += 1
+            return cached
+        # A gated module is analysed whole: its entry points (observers, plugins, cron)
+        # often hold no AI token themselves. The project root is not a module: only its
+        # files that mention AI are entry points.
+        if unit == "":
+            php = [f.rel for f in files if f.kind == "php" and masks.get(f.rel, 0) & AI]
+        else:
+            php = [f.rel for f in files if f.kind == "php"]
+        templates = [f.rel for f in files if f.kind == "phtml" and unit != ""]
+        analyzer = PhpAnalyzer(index, wiring, config)
+        try:
+            analyzer.run(php, templates)
+        except RecursionError:
+            self.notices.append(
+                Notice(
+                    "analysis_error",
+                    "code nests too deeply; analysis of this unit is incomplete",
+                    unit,
+                )
+            )
+        self.stats["parsed"] += len(php) + len(templates)
+        facts = analyzer.facts(unit, ai_unit=True)
+        ai_loggers = analyzer.logger_types_with_ai_data()
+        for f in files:
+            name = f.rel.rsplit("/", 1)[-1]
+            if f.kind == "xml" and name in ("di.xml", "db_schema.xml", "system.xml"):
+                root = self._xml(f.rel)
+                if root is None:
+                    continue
+                if name == "di.xml":
+                    facts += xml_facts.log_handler_facts(wiring, f.rel, unit, True, ai_loggers)
+                elif name == "db_schema.xml":
+                    facts += xml_facts.stored_prompt_facts(root, f.rel, unit, True)
+                else:
+                    facts += xml_facts.config_field_facts(root, f.rel, unit, True)
+            elif f.kind == "js" and masks.get(f.rel, 0) & AI:
+                data = self.files.read(f.rel)
+                if data is not None:
+                    facts += js.js_facts(data, f.rel, unit, True)
+            elif f.kind in ("phtml", "html") and masks.get(f.rel, 0) & AI:
+                data = self.files.read(f.rel)
+                if data is not None:
+                    facts += js.inline_script_facts(data, f.rel, unit, True)
+        parse_errors = [p for p in index.parse_errors if p.startswith(unit + "/")]
+        result = UnitFacts(facts=_attribute(facts), parse_errors=parse_errors)
+        self.cache.put_unit(key, result)
+        return result
+
+    def _project_facts(self, tree: Tree, masks: dict[str, int], ai_units: list[str]) -> list[Fact]:
+        facts: list[Fact] = []
+        gated = set(ai_units)
+        for f in tree.files:
+            mask = masks.get(f.rel, 0)
+            if f.kind == "composer-lock" and "/" not in f.rel:
+                data = self.files.read(f.rel)
+                if data is not None:
+                    try:
+                        facts += composer.package_facts(data, f.rel)
+                    except InputError as exc:
+                        self.notices.append(Notice("parse_error", str(exc), f.rel))
+            if not mask & KEY or f.kind in ("deployment-config", "composer-lock", "composer-json"):
+                continue
+            data = self.files.read(f.rel)
+            if data is None:
+                continue
+            text = data.decode("utf-8", "replace")
+            for m in find_keys(text, ai_unit=f.unit in gated):
+                line = text.count("\n", 0, m.start) + 1
+                col = m.start - (text.rfind("\n", 0, m.start) + 1) + 1
+                facts.append(
+                    Fact(
+                        kind="secret",
+                        path=f.rel,
+                        line=line,
+                        column=col,
+                        matched=m.value,
+                        language=_language(f.kind),
+                        unit=f.unit,
+                        provider=m.pattern.provider,
+                        secret=m.value,
+                        conditions=frozenset({"plaintext", "not_services_connector"}),
+                        detail=(("key_type", m.pattern.id),),
+                    )
+                )
+        return facts
+
+    # -------------------------------------------------------------- database
+
+    def _database(self, config: ConfigValues, tenants: list[Tenant]) -> list[Fact]:
+        from mageguard.scan import database  # PyMySQL is loaded only when --db is used
+
+        try:
+            snapshot = database.read_database(self.options.db or "")
+        except DatabaseError as exc:
+            self.notices.append(
+                Notice("database", f"{exc}; the code scan went on without the live configuration")
+            )
+            return []
+        for v in database.config_values(snapshot):
+            config.add(v)
+        tenants += snapshot.tenants
+        return database.database_facts(snapshot)
+
+    # -------------------------------------------------------------- filters
+
+    def _suppress(self, tree: Tree, masks: dict[str, int], findings: list):  # type: ignore[no-untyped-def,type-arg]
+        markers: list[suppress.Suppression] = []
+        for f in tree.files:
+            if masks.get(f.rel, 0) & SUPPRESS:
+                data = self.files.read(f.rel)
+                if data is not None:
+                    markers += suppress.parse(f.rel, data.decode("utf-8", "replace"))
+        known = {r.id for r in self.rules}
+        kept, count, unused = suppress.apply(findings, markers)
+        for s in unused:
+            unknown = [r for r in s.rules if r not in known]
+            why = f"unknown rule {', '.join(unknown)}" if unknown else "no finding to suppress"
+            self.notices.append(
+                Notice(
+                    "unused_suppression",
+                    f"mageguard:ignore {','.join(s.rules)}: {why}",
+                    s.path,
+                    s.line,
+                )
+            )
+        for s in markers:
+            if not s.reason:
+                self.notices.append(
+                    Notice(
+                        "suppression_without_reason",
+                        f"mageguard:ignore {','.join(s.rules)} gives no reason",
+                        s.path,
+                        s.line,
+                    )
+                )
+        return kept, count
+
+    def _changed_files(self, rev: str) -> set[str]:
+        try:
+            diff = subprocess.run(
+                ["git", "-C", str(self.root), "diff", "--name-only", "--relative", rev, "--"],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=60,
+            )
+            untracked = subprocess.run(
+                ["git", "-C", str(self.root), "ls-files", "--others", "--exclude-standard"],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=60,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            stderr = getattr(exc, "stderr", "") or str(exc)
+            raise InputError(f"--changed-since {rev}: git failed: {stderr.strip()}") from None
+        return {
+            line.strip() for line in (diff.stdout + untracked.stdout).splitlines() if line.strip()
+        }
+
+
+def _attribute(facts: list[Fact]) -> list[Fact]:
+    """Give a unit's findings that name no service (log files, prompt tables, exposed
+    keys) the provider the unit talks to, and log and prompt stores the data categories
+    that unit logs or sends: an auditor needs both to judge them."""
+    calls = [f for f in facts if f.kind == "outbound_call" and f.provider]
+    providers = Counter(f.provider for f in calls).most_common()
+    main = providers[0][0] if providers else None
+    sent: frozenset[str] = (
+        frozenset().union(*(f.categories for f in calls)) if calls else frozenset()
+    )
+    logged: frozenset[str] = (
+        frozenset().union(*(f.categories for f in facts if f.kind == "log_write"))
+        if facts
+        else frozenset()
+    )
+    out = []
+    for f in facts:
+        changes: dict[str, object] = {}
+        if f.provider is None and main is not None and f.kind != "data_write":
+            changes["provider"] = main
+        if f.kind == "log_handler" and "ai_data" in f.conditions and not f.categories:
+            changes["categories"] = logged or sent
+        elif f.kind == "stored_prompt" and not f.categories:
+            changes["categories"] = sent
+        out.append(replace(f, **changes) if changes else f)  # type: ignore[arg-type]
+    return out
+
+
+def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
+    """Scan a Magento tree. Raises MageguardError subclasses for unusable input; problems
+    with single files become Notices and the scan goes on."""
+    return Scanner(root, options or ScanOptions()).run()
+
+
+__all__ = ["MageguardError", "ScanOptions", "scan"]

@@ -1,0 +1,2 @@
+"""PHP analysis: tree-sitter parsing, class symbols and an abstract interpreter that
+follows Magento data from its sources into outbound requests, logs and writes."""

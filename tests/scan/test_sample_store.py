@@ -1,0 +1,94 @@
+"""The demo: scanning the sample store reports every planted leak, on the right line, with
+the right surface, provider and data categories, and nothing else (no decoy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mageguard.scan.engine import ScanOptions, scan
+from mageguard.scan.finding import Finding
+from mageguard.scan.result import ScanResult
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+STORE = FIXTURES / "magento-store"
+EXPECTED: dict[str, Any] = yaml.safe_load(
+    (FIXTURES / "magento-store.expected.yaml").read_text("utf-8")
+)
+
+
+def _line(path: str, number: int) -> str:
+    lines = (STORE / path).read_text("utf-8").splitlines()
+    return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+def _matches(finding: Finding, entry: dict[str, Any]) -> bool:
+    return (
+        finding.rule_id == entry["rule"]
+        and finding.location.path == entry["path"]
+        and entry["line_contains"] in _line(finding.location.path, finding.location.line)
+    )
+
+
+@pytest.fixture(scope="module")
+def result() -> ScanResult:
+    return scan(STORE, ScanOptions(use_cache=False))
+
+
+@pytest.mark.parametrize(
+    "entry",
+    EXPECTED["findings"],
+    ids=[
+        f"{e['rule']}@{e['path'].split('/')[-1]}:{e['line_contains'][:30]}"
+        for e in EXPECTED["findings"]
+    ],
+)
+def test_every_planted_leak_is_reported_where_it_is(
+    result: ScanResult, entry: dict[str, Any]
+) -> None:
+    found = [f for f in result.findings if _matches(f, entry)]
+    assert found, f"not reported: {entry}"
+    f = found[0]
+    assert f.surface == entry["surface"], (f.surface, entry)
+    assert set(entry.get("categories") or ()) <= set(f.data_categories), (f.data_categories, entry)
+    if entry.get("provider") and entry["rule"] not in (
+        "php-prompt-logging",
+        "di-ai-log-handler",
+        "db-schema-prompt-storage",
+        "system-xml-key-unencrypted",
+    ):
+        assert f.provider == entry["provider"], (f.provider, entry)
+
+
+def test_nothing_is_reported_but_the_planted_leaks(result: ScanResult) -> None:
+    unexpected = [
+        f"{f.rule_id} {f.location.path}:{f.location.line}"
+        for f in result.findings
+        if not any(_matches(f, e) for e in EXPECTED["findings"])
+    ]
+    assert unexpected == []
+
+
+@pytest.mark.parametrize(
+    "decoy",
+    EXPECTED["decoys"],
+    ids=[f"{d['path'].split('/')[-1]}:{d.get('rule', '*')}" for d in EXPECTED["decoys"]],
+)
+def test_decoys_are_not_reported(result: ScanResult, decoy: dict[str, Any]) -> None:
+    for f in result.findings:
+        if f.location.path != decoy["path"]:
+            continue
+        if decoy.get("rule") and f.rule_id != decoy["rule"]:
+            continue
+        if decoy.get("line_contains") and decoy["line_contains"] not in _line(
+            f.location.path, f.location.line
+        ):
+            continue
+        pytest.fail(f"decoy reported: {f.rule_id} {f.location.path}:{f.location.line}")
+
+
+def test_the_store_scans_without_notices(result: ScanResult) -> None:
+    assert [n for n in result.notices] == []
