@@ -17,6 +17,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mageguard import __version__
@@ -55,7 +56,9 @@ def _root(
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    err.print(
+        f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True
+    )
     return typer.Exit(2)
 
 
@@ -200,7 +203,9 @@ def scan_command(
         except MageguardError as exc:
             raise _fail(str(exc)) from None
         if not quiet:
-            err.print(f"Wrote {n} finding(s) to baseline {write_baseline}.")
+            err.print(
+                f"Wrote {n} finding(s) to baseline {write_baseline}.", markup=False, soft_wrap=True
+            )
         raise typer.Exit(0)
 
     _emit(result, chosen, output)

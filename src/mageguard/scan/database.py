@@ -198,9 +198,9 @@ def _read_dump(path: str) -> DatabaseSnapshot:
         with Path(path).open("rb") as raw:
             gzipped = raw.read(2) == b"\x1f\x8b"
         with (
-            gzip.open(path, "rt", encoding="utf-8", errors="replace")
+            gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
             if gzipped
-            else Path(path).open(encoding="utf-8", errors="replace")
+            else Path(path).open(encoding="utf-8", errors="replace", newline="")
         ) as stream:
             for table, text, line in _statements(stream, path):
                 found.setdefault(table, []).append((text, line))

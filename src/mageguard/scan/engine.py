@@ -463,6 +463,17 @@ class Scanner:
         return kept, count
 
     def _changed_files(self, rev: str) -> set[str]:
+        inside = subprocess.run(
+            ["git", "-C", str(self.root), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        if inside.returncode != 0:
+            raise InputError(
+                f"--changed-since {rev}: git failed: {self.root} is not inside a git work tree"
+            )
         try:
             diff = subprocess.run(
                 ["git", "-C", str(self.root), "diff", "--name-only", "--relative", rev, "--"],
@@ -479,8 +490,10 @@ class Scanner:
                 timeout=60,
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            stderr = getattr(exc, "stderr", "") or str(exc)
-            raise InputError(f"--changed-since {rev}: git failed: {stderr.strip()}") from None
+            stderr = (getattr(exc, "stderr", "") or str(exc)).strip().splitlines()
+            fatal = [line for line in stderr if line.startswith(("fatal:", "error:"))]
+            reason = (fatal or stderr or ["unknown error"])[0]
+            raise InputError(f"--changed-since {rev}: git failed: {reason}") from None
         return {
             line.strip() for line in (diff.stdout + untracked.stdout).splitlines() if line.strip()
         }
