@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from mageguard.catalog.loader import validate
+from mageguard.catalog.loader import SafeLoader, validate
 from mageguard.errors import CatalogError, ConfigError
 
 CONFIG_NAMES = ("mageguard.yaml", "mageguard.yml", ".mageguard.yaml")
@@ -54,7 +54,7 @@ def load_config(path: Path | None) -> dict[str, Any]:
         if path.name == "pyproject.toml":
             data = tomllib.loads(text).get("tool", {}).get("mageguard", {})
         else:
-            data = yaml.safe_load(text) or {}
+            data = yaml.load(text, Loader=SafeLoader) or {}
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:

@@ -92,3 +92,40 @@ def test_decoys_are_not_reported(result: ScanResult, decoy: dict[str, Any]) -> N
 
 def test_the_store_scans_without_notices(result: ScanResult) -> None:
     assert [n for n in result.notices] == []
+
+
+def _db_rows(result: ScanResult) -> set[tuple[str, str, str, str | None]]:
+    rows = set()
+    for f in result.findings:
+        extra = dict(f.extra)
+        if "config_path" in extra and "scope" in extra:
+            code = None if extra["scope"] == "default" else extra.get("scope_code")
+            rows.add((f.rule_id, extra["config_path"], extra["scope"], code))
+    return rows
+
+
+EXPECTED_DB = {(e["rule"], e["path"], e["scope"], e["scope_code"]) for e in EXPECTED["db_findings"]}
+
+
+def test_the_database_dump_reports_every_planted_row_and_no_decoy() -> None:
+    result = scan(STORE, ScanOptions(use_cache=False, db=str(FIXTURES / "magento-db.sql")))
+    assert _db_rows(result) == EXPECTED_DB
+    assert {t.code for t in result.tenants} == {"base", "b2b", "default", "fr", "b2b_en"}
+
+
+def test_the_live_database_reports_what_the_dump_does(mariadb: Any, mariadb_database: str) -> None:
+    mariadb.load(mariadb_database, (FIXTURES / "magento-db.sql").read_text("utf-8"))
+    result = scan(STORE, ScanOptions(use_cache=False, db=mariadb.dsn(mariadb_database)))
+    assert _db_rows(result) == EXPECTED_DB
+    live = [f for f in result.findings if f.location.path.startswith("db://")]
+    assert live and all("core_config_data" in f.location.path for f in live)
+
+
+def test_a_database_that_does_not_connect_is_a_notice_and_the_code_is_scanned() -> None:
+    result = scan(
+        STORE, ScanOptions(use_cache=False, db="mysql://magento:s3cret@127.0.0.1:1/magento")
+    )
+    notices = [n for n in result.notices if n.kind == "database"]
+    assert len(notices) == 1
+    assert "s3cret" not in notices[0].message and "***" in notices[0].message
+    assert any(f.rule_id == "php-ai-http-call" for f in result.findings)

@@ -6,35 +6,74 @@ CatalogError at start-up, not a rule that silently never fires.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from mageguard.errors import CatalogError
 
+# libyaml's loader is ~10x faster than the pure-Python one; both are safe loaders.
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def load_data_file(name: str, schema: str | None = None) -> Any:
-    """Load `data/<name>.yaml` and validate it against `schemas/<schema or name>.schema.json`."""
+    """Load `data/<name>.yaml` and validate it against `schemas/<schema or name>.schema.json`.
+
+    Validation costs more than parsing, so its success is remembered per content digest
+    (see `_validated`): the same files are validated once per installation, not per run.
+    """
     pkg = resources.files("mageguard.catalog")
     try:
-        data = yaml.safe_load(pkg.joinpath("data", f"{name}.yaml").read_text("utf-8"))
-        schema_doc = json.loads(
-            pkg.joinpath("schemas", f"{schema or name}.schema.json").read_text("utf-8")
-        )
-    except (OSError, yaml.YAMLError, json.JSONDecodeError) as exc:
+        text = pkg.joinpath("data", f"{name}.yaml").read_text("utf-8")
+        schema_text = pkg.joinpath("schemas", f"{schema or name}.schema.json").read_text("utf-8")
+        data = yaml.load(text, Loader=SafeLoader)
+    except (OSError, yaml.YAMLError) as exc:
         raise CatalogError(f"catalog file {name}: {exc}") from exc
-    validate(data, schema_doc, f"catalog/data/{name}.yaml")
+    validate_once(data, text, schema_text, f"catalog/data/{name}.yaml")
     return data
 
 
+def validate_once(data: Any, text: str, schema_text: str, where: str) -> None:
+    """Validate `data` (parsed from `text`) unless these exact bytes passed before."""
+    digest = hashlib.sha256(f"{text}\x00{schema_text}".encode()).hexdigest()[:32]
+    if _validated(digest):
+        return
+    try:
+        schema_doc = json.loads(schema_text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"schema for {where}: {exc}") from exc
+    validate(data, schema_doc, where)
+    _validated(digest, remember=True)
+
+
+def _validated(digest: str, remember: bool = False) -> bool:
+    """Whether these exact bytes already passed their schema. A marker that cannot be
+    written only means validating again next time."""
+    if os.environ.get("MAGEGUARD_ALWAYS_VALIDATE"):
+        return False
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    marker = base / "mageguard" / "validated" / digest
+    if remember:
+        with contextlib.suppress(OSError):
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        return True
+    return marker.exists()
+
+
 def validate(data: Any, schema: Mapping[str, Any], where: str) -> None:
+    import jsonschema  # on demand: ~70 ms that an already validated catalog does not need
+
     errors = sorted(
         jsonschema.Draft202012Validator(schema).iter_errors(data),
         key=lambda e: list(e.absolute_path),
@@ -80,6 +119,7 @@ class Provider:
     composer_packages: tuple[str, ...]
     npm_packages: tuple[str, ...]
     surface: str | None = None
+    config_words: tuple[str, ...] = ()
     package_categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
@@ -319,6 +359,7 @@ def _provider(raw: Mapping[str, Any]) -> Provider:
         composer_packages=_tuple(packages, "composer"),
         npm_packages=_tuple(packages, "npm"),
         surface=raw.get("surface"),
+        config_words=_tuple(raw, "config_words"),
         package_categories={
             k.lower(): tuple(v) for k, v in (packages.get("categories") or {}).items()
         },

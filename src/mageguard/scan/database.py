@@ -76,8 +76,8 @@ class DatabaseSnapshot:
         return self._by_scope.get((_SCOPES.get(scope, scope), scope_id))
 
     def tenant_code(self, scope: str, scope_id: int) -> str | None:
-        """ "default", a website code or a store view code; None for an id that names no
-        website or store (rows a deleted store left behind)."""
+        """The code a scope is known by: "default", a website's or a store view's code;
+        None for an id that names no website or store (rows a deleted store left behind)."""
         if scope == "default":
             return "default"
         found = self.tenant(scope, scope_id)
@@ -438,32 +438,6 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _SERVICES = "services_connector/"
 _SERVICES_KEY = re.compile(r"(?:production|sandbox)_(?:api_key|private_key)\Z")
 _SERVICES_ID = re.compile(r"(?:environment|project)(?:_id|_name)?\Z")
-# A config path names a provider by a word of its catalog id (`lumen_ai/openai/api_key`),
-# except these generic ones (`google/maps/api_key` is no AI key), or by an alias.
-_GENERIC_WORDS = {
-    "google",
-    "aws",
-    "azure",
-    "adobe",
-    "commerce",
-    "saas",
-    "other",
-    "llm",
-    "apis",
-    "ml",
-}
-# Key formats that many non-AI APIs share (an AIza key also opens Google Maps): they count
-# only in an AI section, like the catalog's `ai_units_only` keys.
-_SHARED_KEY_FORMATS = frozenset({"google-api-key"})
-_ALIASES = {
-    "chatgpt": "openai",
-    "gpt": "openai",
-    "claude": "anthropic",
-    "grok": "xai",
-    "vertexai": "google_vertex",
-    "deepseek": "other_llm_apis",
-    "openrouter": "other_llm_apis",
-}
 
 
 def config_values(snapshot: DatabaseSnapshot) -> list[ConfigValue]:
@@ -488,8 +462,8 @@ def is_encrypted(value: str) -> bool:
 
 
 def _provider_words(catalog: Catalog) -> dict[str, str]:
-    words = {w: p.id for p in reversed(catalog.providers) for w in p.id.split("_")}
-    return {**{w: p for w, p in words.items() if w not in _GENERIC_WORDS}, **_ALIASES}
+    """Config-path words that name a provider (providers.yaml `config_words`)."""
+    return {w: p.id for p in catalog.providers for w in p.config_words}
 
 
 def _named_provider(catalog: Catalog, words: Mapping[str, str], path: str) -> Provider | None:
@@ -548,7 +522,7 @@ def database_facts(
     for r in own:
         in_ai = _section(r.path) in ai or bool(named[r.config_id])
         found = find_keys(r.value or "", ai_unit=in_ai)
-        key = next((k for k in found if in_ai or k.pattern.id not in _SHARED_KEY_FORMATS), None)
+        key = next(iter(found), None)
         if key and not is_encrypted(r.value or ""):
             keys[r.config_id] = key
     ai |= {_section(r.path) for r in own if r.config_id in keys}

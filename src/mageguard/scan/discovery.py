@@ -82,7 +82,8 @@ def file_kind(rel: str) -> str | None:
         return "composer-json"
     if name.endswith(".min.js"):
         return None
-    return _KIND_BY_EXT.get(Path(name).suffix.lower())
+    dot = name.rfind(".")
+    return _KIND_BY_EXT.get(name[dot:].lower()) if dot > 0 else None
 
 
 def looks_like_magento(root: Path) -> bool:

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mageguard import __version__
 from mageguard.catalog import load_catalog
@@ -42,6 +43,9 @@ from mageguard.scan.wiring import (
     read_layout,
 )
 from mageguard.scan.xmlfile import parse_xml
+
+if TYPE_CHECKING:
+    from mageguard.scan.database import DatabaseSnapshot
 
 ANALYZER_VERSION = "1"
 Progress = Callable[[str, int, int], None]
@@ -153,8 +157,7 @@ class Scanner:
                 for v in values:
                     config.add(v)
                 facts += secret_facts
-        if self.options.db:
-            facts += self._database(config, tenants)
+        snapshot = self._read_database(config, tenants) if self.options.db else None
 
         library = {p.lower() for prov in self.catalog.providers for p in prov.composer_packages}
         by_unit: dict[str, list[SourceFile]] = {}
@@ -197,6 +200,10 @@ class Scanner:
                     )
                 )
         facts += self._project_facts(tree, masks, ai_units)
+        if snapshot is not None:
+            # Sections of modules that really call AI (not merely mention it in a comment).
+            calling = sorted({f.unit for f in facts if f.kind == "outbound_call" and f.unit})
+            facts += self._database_facts(snapshot, self._ai_sections(by_unit, calling))
 
         findings = finding_builder.build(
             facts, self.rules, self.catalog, wiring, self.files.line, self.options.fingerprint_key
@@ -413,7 +420,11 @@ class Scanner:
 
     # -------------------------------------------------------------- database
 
-    def _database(self, config: ConfigValues, tenants: list[Tenant]) -> list[Fact]:
+    def _read_database(
+        self, config: ConfigValues, tenants: list[Tenant]
+    ) -> DatabaseSnapshot | None:
+        """Read the live configuration before the code is analysed: its values resolve the
+        hosts that modules read with scopeConfig->getValue()."""
         from mageguard.scan import database  # PyMySQL is loaded only when --db is used
 
         try:
@@ -422,11 +433,34 @@ class Scanner:
             self.notices.append(
                 Notice("database", f"{exc}; the code scan went on without the live configuration")
             )
-            return []
+            return None
         for v in database.config_values(snapshot):
             config.add(v)
         tenants += snapshot.tenants
-        return database.database_facts(snapshot)
+        return snapshot
+
+    def _database_facts(self, snapshot: DatabaseSnapshot, sections: set[str]) -> list[Fact]:
+        from mageguard.scan import database
+
+        return database.database_facts(snapshot, self.catalog, ai_sections=sections)
+
+    def _ai_sections(self, by_unit: dict[str, list[SourceFile]], ai_units: list[str]) -> set[str]:
+        """Config sections (`lumen_ai` of lumen_ai/openai/endpoint) that AI modules declare
+        in system.xml or config.xml: their toggles and keys in the database are AI ones."""
+        sections: set[str] = set()
+        for unit in ai_units:
+            for f in by_unit[unit]:
+                name = f.rel.rsplit("/", 1)[-1]
+                if f.kind != "xml" or name not in ("system.xml", "config.xml"):
+                    continue
+                root = self._xml(f.rel)
+                if root is None:
+                    continue
+                if name == "system.xml":
+                    sections |= {s.attrs["id"] for s in root.iter("section") if "id" in s.attrs}
+                else:
+                    sections |= {p.split("/", 1)[0] for p in flatten_config_defaults(root)}
+        return sections
 
     # -------------------------------------------------------------- filters
 

@@ -9,7 +9,6 @@ fixture whose `ruleid:` / `ok:` markers the generic test proves line by line.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -19,7 +18,7 @@ from typing import Any
 import yaml
 
 from mageguard.catalog import load_catalog
-from mageguard.catalog.loader import validate
+from mageguard.catalog.loader import SafeLoader, validate_once
 from mageguard.errors import CatalogError
 from mageguard.scan.facts import Fact
 from mageguard.scan.finding import Confidence, Severity
@@ -106,7 +105,7 @@ def _rule(raw: Mapping[str, Any], where: str) -> Rule:
 @functools.cache
 def load_rules() -> tuple[Rule, ...]:
     """Every packaged rule, validated against the rule schema; ids must match file names."""
-    schema = json.loads(
+    schema_text = (
         resources.files("mageguard.catalog")
         .joinpath("schemas", "rule.schema.json")
         .read_text("utf-8")
@@ -116,11 +115,12 @@ def load_rules() -> tuple[Rule, ...]:
         if not entry.name.endswith(".yaml"):
             continue
         where = f"scan/rules/{entry.name}"
+        text = entry.read_text("utf-8")
         try:
-            raw = yaml.safe_load(entry.read_text("utf-8"))
+            raw = yaml.load(text, Loader=SafeLoader)
         except yaml.YAMLError as exc:
             raise CatalogError(f"{where}: {exc}") from exc
-        validate(raw, schema, where)
+        validate_once(raw, text, schema_text, where)
         if raw["id"] + ".yaml" != entry.name:
             raise CatalogError(f"{where}: id {raw['id']!r} does not match the file name")
         rules.append(_rule(raw, where))
