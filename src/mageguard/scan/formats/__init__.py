@@ -7,39 +7,36 @@ JSON and SARIF are the stable machine formats; table, Markdown and HTML are for 
 
 from __future__ import annotations
 
-import enum
+import importlib
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from mageguard.errors import ConfigError
-from mageguard.scan.formats.html import HtmlFormat
-from mageguard.scan.formats.interface import FormatOptions, Formatter
-from mageguard.scan.formats.json_format import JsonFormat
-from mageguard.scan.formats.markdown import MarkdownFormat
-from mageguard.scan.formats.sarif import SarifFormat
-from mageguard.scan.formats.table import TableFormat
+from mageguard.scan.formats.interface import FormatOptions, Formatter, OutputFormat
 from mageguard.scan.result import ScanResult
 
+#: The built-in formats: the one place a new format is registered, as module and class.
+#: Modules load on first use, so a scan that prints JSON never imports Rich's table.
+_BUILTINS: Mapping[OutputFormat, tuple[str, str]] = {
+    OutputFormat.TABLE: ("table", "TableFormat"),
+    OutputFormat.JSON: ("json_format", "JsonFormat"),
+    OutputFormat.SARIF: ("sarif", "SarifFormat"),
+    OutputFormat.MARKDOWN: ("markdown", "MarkdownFormat"),
+    OutputFormat.HTML: ("html", "HtmlFormat"),
+}
 
-class OutputFormat(enum.StrEnum):
-    """The values of `--format`."""
 
-    TABLE = "table"
-    JSON = "json"
-    SARIF = "sarif"
-    MARKDOWN = "markdown"
-    HTML = "html"
+def _loader(module: str, cls: str) -> Callable[[FormatOptions | None], Formatter]:
+    def load(options: FormatOptions | None) -> Formatter:
+        mod = importlib.import_module(f"mageguard.scan.formats.{module}")
+        made: Formatter = getattr(mod, cls)(options)
+        return made
+
+    return load
 
 
-#: The built-in formats: the one place a new format is registered.
 FORMATS: Mapping[OutputFormat, Callable[[FormatOptions | None], Formatter]] = MappingProxyType(
-    {
-        OutputFormat.TABLE: TableFormat,
-        OutputFormat.JSON: JsonFormat,
-        OutputFormat.SARIF: SarifFormat,
-        OutputFormat.MARKDOWN: MarkdownFormat,
-        OutputFormat.HTML: HtmlFormat,
-    }
+    {fmt: _loader(*where) for fmt, where in _BUILTINS.items()}
 )
 
 

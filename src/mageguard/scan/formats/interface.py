@@ -8,11 +8,22 @@ function of the ScanResult alone and a snapshot test can pin it.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Protocol
 
 from mageguard.errors import ConfigError
 from mageguard.scan.result import ScanResult
+
+
+class OutputFormat(enum.StrEnum):
+    """The values of `--format`."""
+
+    TABLE = "table"
+    JSON = "json"
+    SARIF = "sarif"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
 @dataclass(frozen=True)
