@@ -242,6 +242,35 @@ def scan_command(
     sys.exit(1 if failing else 0)
 
 
+@app.command("rules", context_settings=CONTEXT)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "markdown"]),
+    default="table",
+    help="table for a terminal, markdown for docs/rules.md.",
+)
+def rules_command(fmt: str) -> None:
+    """List the scan rules, from their metadata."""
+    from mageguard.scan import ruledocs
+    from mageguard.scan.ruleset import load_rules
+
+    try:
+        rules = load_rules()
+    except MageguardError as exc:
+        _fail(str(exc))
+    if fmt == "markdown":
+        sys.stdout.write(ruledocs.markdown(rules))
+        return
+    from rich.table import Table
+
+    out = Table("rule", "severity", "confidence", "finds", box=None)
+    for row in ruledocs.table(rules):
+        out.add_row(*row)
+    Console().print(out)
+
+
 def _options(cfg: dict[str, Any], **flags: Any) -> ScanOptions:
     def pick(flag: Any, key: str, default: Any = None) -> Any:
         return flag if flag not in (None, (), []) else cfg.get(key, default)
