@@ -105,3 +105,17 @@ def test_tests_and_generated_code_are_skipped_unless_asked(store: Path) -> None:
 def test_only_units_that_mention_ai_are_analysed(store: Path) -> None:
     result = scan(store, ScanOptions(use_cache=False))
     assert result.stats.ai_units < result.stats.units
+
+
+def test_a_module_that_names_ai_only_in_comments_is_not_analysed(tmp_path: Path) -> None:
+    module = tmp_path / "app/code/Acme/Docs"
+    (module / "Model").mkdir(parents=True)
+    (module / "registration.php").write_text("<?php\n")
+    (module / "Model/Note.php").write_text(
+        "<?php\n// We might call https://api.openai.com/v1 one day.\n"
+        "/** OpenAI::client() is not used here. */\nclass Note {}\n"
+    )
+    (tmp_path / "app/etc").mkdir(parents=True)
+    (tmp_path / "app/etc/config.php").write_text("<?php return [];\n")
+    result = scan(tmp_path, ScanOptions(use_cache=False))
+    assert result.stats.ai_units == 0

@@ -27,6 +27,7 @@ from mageguard.scan import suppress
 from mageguard.scan.analyzers import deployment
 from mageguard.scan.analyzers.secrets import find_keys
 from mageguard.scan.cache import FileIndex, ScanCache, default_dir
+from mageguard.scan.comments import without_comments
 from mageguard.scan.config_sources import ConfigValue, ConfigValues
 from mageguard.scan.discovery import SourceFile, Tree, discover
 from mageguard.scan.facts import Fact, UnitFacts
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 # The analyzers (tree-sitter grammars, the PHP interpreter) are imported where they are
 # used: a warm scan of an unchanged tree never needs them, and start-up is part of it.
 
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"
 Progress = Callable[[str, int, int], None]
 
 
@@ -254,7 +255,7 @@ class Scanner:
         """Gate masks (only non-zero ones) and content hashes of flagged files. A file whose
         size and mtime match the cache is not read; an unchanged tree reads nothing."""
         tokens = TokenSets.from_catalog(self.catalog)
-        header = f"{tokens.digest()}:{self.options.include_tests}"
+        header = f"{ANALYZER_VERSION}:{tokens.digest()}:{self.options.include_tests}"
         cached = self.cache.load_files(header)
         files = tree.files
         rels = [f.rel for f in files]
@@ -296,6 +297,8 @@ class Scanner:
                 if gate is None:
                     gate = Gate(tokens)
                 mask = gate.mask(data)
+                if mask & AI and not gate.mask(without_comments(data, f.kind)) & AI:
+                    mask &= ~AI  # AI named only in comments: not an AI module
                 if mask:
                     hashes[f.rel] = hashlib.sha256(data).hexdigest()
                 else:

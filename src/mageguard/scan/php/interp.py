@@ -134,6 +134,7 @@ class Interpreter:
         # What this unit writes to local files. Reading a local file back returns it: the
         # export-then-upload pattern (fputcsv to var/export, then a multipart upload).
         self.file_data: Value = EMPTY
+        self.ai_handles: set[str] = set()  # clients that have sent to an AI service
         self._memo: dict[tuple[str, str, tuple[Value, ...]], Value] = {}
         self._active: set[tuple[str, str]] = set()
 
@@ -666,7 +667,9 @@ class Interpreter:
 
     def _args(self, node: Node, frame: Frame) -> tuple[list[Value], dict[str, Value]]:
         """Positional and named argument values (PHP 8 `name: value`)."""
-        args_node = fld(node, "arguments")
+        args_node = fld(node, "arguments") or next(
+            (c for c in node.named_children if c.type == "arguments"), None
+        )  # `new X(...)` has its arguments as a plain child, not a field
         positional: list[Value] = []
         named: dict[str, Value] = {}
         if args_node is None:
@@ -999,6 +1002,13 @@ class Interpreter:
         if m is None:
             if spec.any_method_sends and not low.startswith("__"):
                 m = {"send": True}
+            elif (
+                recv.handles & self.ai_handles
+                and low.startswith("get")
+                and low not in self.k.metadata_methods
+            ):
+                # Magento's Curl keeps the answer on the client: $this->curl->getBody().
+                return UNKNOWN_STR.with_(flags=["ai_response"])
             else:
                 return recv if low.startswith(("set", "add", "with")) else UNKNOWN_STR
 
@@ -1031,6 +1041,8 @@ class Interpreter:
                 body = body.join(*args)
             headers = state.headers.join(current.headers)
             ai = self._emit_http(node, frame, spec.client, recv, url, body, headers, name)
+            if ai:
+                self.ai_handles |= handles
             saved = UNKNOWN_STR.with_(flags=["ai_response"] if ai else [])
             return saved
         return UNKNOWN_STR

@@ -3,6 +3,8 @@ declare(strict_types=1);
 
 namespace Fixture\PhpAiSdkCall\Model;
 
+use Anthropic;
+use Aws\BedrockRuntime\BedrockRuntimeClient;
 use Gemini;
 use Magento\Catalog\Api\Data\ProductInterface;
 use Magento\Framework\App\Config\ScopeConfigInterface;
@@ -37,6 +39,20 @@ class SdkCalls
         $client = Gemini::client('key-from-config');
         // ruleid: php-ai-sdk-call
         $client->generativeModel(model: 'gemini-2.0-flash')->generateContent($product->getName());
+    }
+
+    public function claude(ProductInterface $product): void
+    {
+        $client = Anthropic::client('key-from-config');
+        // ruleid: php-ai-sdk-call
+        $client->messages()->create(['model' => 'claude-3-5-haiku-latest', 'max_tokens' => 200, 'messages' => [['role' => 'user', 'content' => $product->getName()]]]);
+    }
+
+    public function bedrock(ProductInterface $product): void
+    {
+        $client = new BedrockRuntimeClient(['region' => 'eu-west-1', 'version' => 'latest']);
+        // ruleid: php-ai-sdk-call
+        $client->converse(['modelId' => 'anthropic.claude-3-haiku', 'messages' => [['role' => 'user', 'content' => [['text' => $product->getPrice()]]]]]);
     }
 
     public function throughGateway(ProductInterface $product): void

@@ -82,6 +82,28 @@ class HttpCalls
         $this->client->post($endpoint, ['json' => ['prompt' => $product->getName()]]);
     }
 
+    public function soap(ProductInterface $product): void
+    {
+        $client = new \SoapClient('https://api.signifyd.com/v2/wsdl');
+        // ruleid: php-ai-http-call
+        $client->scoreOrder(['sku' => $product->getSku(), 'price' => $product->getPrice()]);
+    }
+
+    public function psr7(ProductInterface $product): void
+    {
+        $request = new \GuzzleHttp\Psr7\Request('POST', 'https://api.groq.com/openai/v1/chat/completions', [], json_encode(['messages' => [$product->getName()]]));
+        // ruleid: php-ai-http-call
+        $this->client->send($request);
+    }
+
+    public function laminasConstructor(ProductInterface $product): void
+    {
+        $client = new LaminasClient('https://api.deepseek.com/chat/completions');
+        $client->setRawBody(json_encode(['messages' => [$product->getShortDescription()]]));
+        // ruleid: php-ai-http-call
+        $client->send();
+    }
+
     public function notAi(ProductInterface $product): void
     {
         // ok: php-ai-http-call
