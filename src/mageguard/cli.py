@@ -161,6 +161,14 @@ def _path(**kw: Any) -> click.Path:
     "pyproject.toml, in the current directory or PATH).",
 )
 @click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=0,
+    envvar="MAGEGUARD_JOBS",
+    help="Processes for reading a cold tree (default 0: one per core).",
+)
+@click.option(
     "--quiet",
     "-q",
     is_flag=True,
@@ -183,6 +191,7 @@ def scan_command(
     cache_dir: Path | None,
     no_cache: bool,
     config: Path | None,
+    jobs: int,
     quiet: bool,
 ) -> None:
     """Scan a Magento tree (and optionally its database) for AI data leaks.
@@ -208,7 +217,7 @@ def scan_command(
         )
         threshold = _threshold(fail_on or cfg.get("fail_on") or "low")
         chosen = OutputFormat((fmt or cfg.get("format") or "table").lower())
-        result = _run_scan(path, options, quiet)
+        result = _run_scan(path, replace(options, jobs=jobs), quiet)
         if write_baseline is not None:
             n = baselines.write(write_baseline, result.findings)
             if not quiet:

@@ -119,3 +119,15 @@ def test_a_module_that_names_ai_only_in_comments_is_not_analysed(tmp_path: Path)
     (tmp_path / "app/etc/config.php").write_text("<?php return [];\n")
     result = scan(tmp_path, ScanOptions(use_cache=False))
     assert result.stats.ai_units == 0
+
+
+def test_reading_in_parallel_finds_exactly_what_reading_serially_finds(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mageguard.scan.engine as engine
+
+    serial = scan(store, ScanOptions(use_cache=False, jobs=1))
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 1)
+    parallel = scan(store, ScanOptions(use_cache=False, jobs=2))
+    assert _keys(parallel) == _keys(serial)
+    assert [f.fingerprint for f in parallel.findings] == [f.fingerprint for f in serial.findings]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import os
 import subprocess
 import time
 from array import array
@@ -27,12 +28,22 @@ from mageguard.scan import suppress
 from mageguard.scan.analyzers import deployment
 from mageguard.scan.analyzers.secrets import find_keys
 from mageguard.scan.cache import FileIndex, ScanCache, default_dir
-from mageguard.scan.comments import without_comments
 from mageguard.scan.config_sources import ConfigValue, ConfigValues
 from mageguard.scan.discovery import SourceFile, Tree, discover
 from mageguard.scan.facts import Fact, UnitFacts
 from mageguard.scan.finding import DEFAULT_FINGERPRINT_KEY
-from mageguard.scan.gate import AI, KEY, SUPPRESS, Gate, TokenSets
+from mageguard.scan.gate import (
+    AI,
+    KEY,
+    PARALLEL_MIN_FILES,
+    SUPPRESS,
+    Gate,
+    GateResult,
+    TokenSets,
+    can_fork,
+    gate_bytes,
+    gate_in_parallel,
+)
 from mageguard.scan.result import Notice, ScanResult, ScanStats, Tenant
 from mageguard.scan.ruleset import Rule, load_rules, select_rules
 from mageguard.scan.wiring import (
@@ -68,6 +79,7 @@ class ScanOptions:
     changed_since: str | None = None
     baseline: Path | None = None
     fingerprint_key: bytes = DEFAULT_FINGERPRINT_KEY
+    jobs: int = 0  # processes for reading a cold tree; 0 = one per core
     progress: Progress | None = field(default=None, compare=False)
 
 
@@ -76,6 +88,7 @@ class _Files:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.root_str = str(root)
         self.data: dict[str, bytes] = {}
         self.errors: dict[str, str] = {}
 
@@ -85,7 +98,8 @@ class _Files:
         if rel in self.errors:
             return None
         try:
-            data = (self.root / rel).read_bytes()
+            with open(f"{self.root_str}/{rel}", "rb") as fh:  # noqa: PTH123 - see gate.py
+                data = fh.read()
         except OSError as exc:
             self.errors[rel] = exc.strerror or str(exc)
             return None
@@ -270,15 +284,13 @@ class Scanner:
             flagged = {r: m for r, m in zip(rels, cached.masks, strict=True) if m}
             return flagged, dict(cached.hashes)
         lookup = {r: i for i, r in enumerate(cached.rels)} if cached is not None else {}
-        gate: Gate | None = None
         new_masks = array("q", bytes(8 * len(files)))
         masks: dict[str, int] = {}
         hashes: dict[str, str] = {}
         progress = self.options.progress
         total = len(files)
+        todo: list[tuple[int, str, str]] = []
         for i, f in enumerate(files):
-            if progress is not None and i % 2000 == 0:
-                progress("reading", i, total)
             j = lookup.get(f.rel)
             if (
                 j is not None
@@ -287,29 +299,51 @@ class Scanner:
                 and cached.mtimes[j] == f.mtime_ns
             ):
                 mask = cached.masks[j]
-                if mask and f.rel in cached.hashes:
-                    hashes[f.rel] = cached.hashes[f.rel]
-            else:
-                data = self.files.read(f.rel)
-                if data is None:
-                    sizes[i] = -1  # never cached: an unreadable file is reported every scan
-                    continue
-                if gate is None:
-                    gate = Gate(tokens)
-                mask = gate.mask(data)
-                if mask & AI and not gate.mask(without_comments(data, f.kind)) & AI:
-                    mask &= ~AI  # AI named only in comments: not an AI module
+                new_masks[i] = mask
                 if mask:
-                    hashes[f.rel] = hashlib.sha256(data).hexdigest()
-                else:
-                    self.files.data.pop(f.rel, None)  # keep memory flat: nothing to analyse
+                    masks[f.rel] = mask
+                    if f.rel in cached.hashes:
+                        hashes[f.rel] = cached.hashes[f.rel]
+            else:
+                todo.append((i, f.rel, f.kind))
+        for i, outcome in self._gate_files(todo, tokens, total - len(todo), total):
+            rel = files[i].rel
+            if isinstance(outcome, str):
+                self.files.errors[rel] = outcome
+                sizes[i] = -1  # never cached: an unreadable file is reported every scan
+                continue
+            mask, digest = outcome
             new_masks[i] = mask
             if mask:
-                masks[f.rel] = mask
+                masks[rel] = mask
+                hashes[rel] = digest
+            else:
+                self.files.data.pop(rel, None)  # keep memory flat: nothing to analyse
         if progress is not None:
             progress("reading", total, total)
         self.cache.save_files(header, FileIndex(rels, sizes, mtimes, new_masks, hashes))
         return masks, hashes
+
+    def _gate_files(
+        self, todo: list[tuple[int, str, str]], tokens: TokenSets, done: int, total: int
+    ) -> Iterator[tuple[int, GateResult | str]]:
+        if not todo:
+            return
+        gate = Gate(tokens)
+        progress = self.options.progress
+        jobs = self.options.jobs or os.cpu_count() or 1
+        if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES and can_fork():
+            report = None if progress is None else (lambda n: progress("reading", done + n, total))
+            yield from gate_in_parallel(str(self.root), todo, gate, jobs, report)
+            return
+        for k, (i, rel, kind) in enumerate(todo):
+            if progress is not None and k % 2000 == 0:
+                progress("reading", done + k, total)
+            data = self.files.read(rel)
+            if data is None:
+                yield i, self.files.errors.pop(rel, "cannot read")
+                continue
+            yield i, gate_bytes(data, kind, gate)
 
     # -------------------------------------------------------------- units
 
