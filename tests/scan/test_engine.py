@@ -74,19 +74,21 @@ def test_a_file_that_does_not_parse_gets_a_notice_and_the_rest_is_scanned(store:
 def test_an_unreadable_file_gets_a_notice_and_the_rest_is_scanned(
     store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    target = store / "app/code/Lumen/AiSeo/Model/MetaGenerator.php"
-    original = Path.read_bytes
+    import builtins
 
-    def read_bytes(self: Path) -> bytes:
-        if self == target:
+    import mageguard.scan.engine as engine
+
+    target = "app/code/Lumen/AiSeo/Model/MetaGenerator.php"
+
+    def guarded_open(file: str, *args: object, **kwargs: object) -> object:
+        if str(file).endswith(target):
             raise PermissionError(13, "Permission denied")
-        return original(self)
+        return builtins.open(file, *args, **kwargs)  # type: ignore[call-overload]  # noqa: PTH123
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    result = scan(store, ScanOptions(use_cache=False))
-    assert ("unreadable", "app/code/Lumen/AiSeo/Model/MetaGenerator.php") in [
-        (n.kind, n.path) for n in result.notices
-    ]
+    monkeypatch.setattr(engine, "open", guarded_open, raising=False)
+    result = scan(store, ScanOptions(use_cache=False, jobs=1))
+    assert ("unreadable", target) in [(n.kind, n.path) for n in result.notices]
+    assert "Permission denied" in next(n.message for n in result.notices if n.path == target)
     assert any(f.location.path.endswith("DescriptionGenerator.php") for f in result.findings)
 
 
