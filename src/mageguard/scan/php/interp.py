@@ -847,7 +847,10 @@ class Interpreter:
             if gm:
                 attr = self.k.attributes.get(_snake(gm.group(1)))
                 cats = {attr} if attr else set(spec.categories)
-                return UNKNOWN_STR.with_(cats=cats, flags=spec.flags, origins=[f"{name}()"])
+                carried = recv.flags & {"bulk", "user_input"}
+                return UNKNOWN_STR.with_(
+                    cats=cats, flags=spec.flags | carried, origins=[f"{name}()"]
+                )
             # setters and other calls on data objects return the object (fluent)
             if low.startswith(("set", "add", "join", "order")):
                 return recv

@@ -52,7 +52,7 @@ def line_col(node: Node) -> tuple[int, int, int, int]:
 
 def string_literal(node: Node) -> str | None:
     """The value of a PHP string literal without interpolation, else None."""
-    if node.type == "string":
+    if node.type in ("string", "encapsed_string"):
         parts = []
         for c in node.named_children:
             if c.type == "string_content":
@@ -60,17 +60,7 @@ def string_literal(node: Node) -> str | None:
             elif c.type == "escape_sequence":
                 parts.append(_unescape(text(c)))
             else:
-                return None
-        return "".join(parts)
-    if node.type == "encapsed_string":
-        parts = []
-        for c in node.named_children:
-            if c.type == "string_content":
-                parts.append(text(c))
-            elif c.type == "escape_sequence":
-                parts.append(_unescape(text(c)))
-            else:
-                return None
+                return None  # "... {$interpolated} ..."
         return "".join(parts)
     if node.type == "nowdoc":
         body = first(node, "nowdoc_body")
