@@ -13,7 +13,7 @@ import os
 import subprocess
 import time
 from array import array
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -84,17 +84,23 @@ class ScanOptions:
 
 
 class _Files:
-    """Reads files once per scan and remembers their text for evidence and suppressions."""
+    """Reads files for the scan. Only the most recent ones stay in memory: a tree's
+    flagged files can add up to hundreds of MB, and the few read twice (evidence lines,
+    suppressions) are cheap to read again from the page cache."""
+
+    KEEP = 256
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.root_str = str(root)
-        self.data: dict[str, bytes] = {}
+        self.data: OrderedDict[str, bytes] = OrderedDict()
         self.errors: dict[str, str] = {}
 
     def read(self, rel: str) -> bytes | None:
-        if rel in self.data:
-            return self.data[rel]
+        data = self.data.get(rel)
+        if data is not None:
+            self.data.move_to_end(rel)
+            return data
         if rel in self.errors:
             return None
         try:
@@ -104,10 +110,16 @@ class _Files:
             self.errors[rel] = exc.strerror or str(exc)
             return None
         self.data[rel] = data
+        if len(self.data) > self.KEEP:
+            self.data.popitem(last=False)
         return data
 
-    def keep(self, rel: str, data: bytes) -> None:
-        self.data[rel] = data
+    def read_optional(self, rel: str) -> bytes | None:
+        """A file that may legitimately be absent (a package's composer.json): absence
+        is not an unreadable-file notice."""
+        if not os.path.isfile(f"{self.root_str}/{rel}"):  # noqa: PTH113 - see read()
+            return None
+        return self.read(rel)
 
     def line(self, rel: str, line: int) -> str:
         data = self.read(rel)
@@ -204,9 +216,10 @@ class Scanner:
         from mageguard.scan.php.classindex import ClassIndex
 
         index = ClassIndex(
-            self.files.read,
+            self.files.read_optional,
             ClassIndex.psr4_for_units(
-                [u for u in by_unit if u.startswith("app/code/")] + ai_units, self.files.read
+                [u for u in by_unit if u.startswith("app/code/")] + ai_units,
+                self.files.read_optional,
             ),
         )
         for unit in ai_units:
@@ -317,8 +330,6 @@ class Scanner:
             if mask:
                 masks[rel] = mask
                 hashes[rel] = digest
-            else:
-                self.files.data.pop(rel, None)  # keep memory flat: nothing to analyse
         if progress is not None:
             progress("reading", total, total)
         self.cache.save_files(header, FileIndex(rels, sizes, mtimes, new_masks, hashes))
@@ -401,11 +412,12 @@ class Scanner:
         from mageguard.scan.analyzers import js
         from mageguard.scan.analyzers import xml as xml_facts
         from mageguard.scan.php.analyzer import PhpAnalyzer
+        from mageguard.scan.php.interp import BudgetExceededError
 
         # A gated module is analysed whole: its entry points (observers, plugins, cron)
         # often hold no AI token themselves. The project root is not a module: only its
         # files that mention AI are entry points.
-        if unit == "":
+        if unit == "" or not self._is_magento_component(unit):
             php = [f.rel for f in files if f.kind == "php" and masks.get(f.rel, 0) & AI]
         else:
             php = [f.rel for f in files if f.kind == "php"]
@@ -418,6 +430,14 @@ class Scanner:
                 Notice(
                     "analysis_error",
                     "code nests too deeply; analysis of this unit is incomplete",
+                    unit,
+                )
+            )
+        except BudgetExceededError as exc:
+            self.notices.append(
+                Notice(
+                    "analysis_error",
+                    f"analysis stopped after {exc} steps; findings in this unit may be incomplete",
                     unit,
                 )
             )
@@ -448,6 +468,14 @@ class Scanner:
         result = UnitFacts(facts=_attribute(facts), parse_errors=parse_errors)
         self.cache.put_unit(key, result)
         return result
+
+    def _is_magento_component(self, unit: str) -> bool:
+        """A registration.php that registers with Magento (WordPress ships a
+        registration.php too), or a composer package typed magento2-*."""
+        reg = self.files.read_optional(f"{unit}/registration.php")
+        if reg is not None:
+            return b"ComponentRegistrar" in reg
+        return b'"magento2-' in (self.files.read_optional(f"{unit}/composer.json") or b"")
 
     def _project_facts(self, tree: Tree, masks: dict[str, int], ai_units: list[str]) -> list[Fact]:
         from mageguard.scan.analyzers import composer

@@ -24,6 +24,7 @@ class ClassIndex:
         )
         self._classes: dict[str, ClassInfo] = {}
         self._files: dict[str, FileSymbols | None] = {}
+        self._ancestors: dict[str, list[str]] = {}
         self.parse_errors: list[str] = []
 
     @staticmethod
@@ -35,7 +36,7 @@ class ClassIndex:
             if len(parts) == 4 and parts[0] == "app" and parts[1] == "code":
                 out.append((f"{parts[2]}\\{parts[3]}", unit))
                 continue
-            raw = reader(f"{unit}/composer.json") if unit else None
+            raw = reader(f"{unit}/composer.json") if unit and unit.startswith("vendor/") else None
             if not raw:
                 continue
             try:
@@ -80,6 +81,13 @@ class ClassIndex:
 
     def ancestors(self, fqcn: str) -> list[str]:
         """The class, its parents, interfaces and traits (FQCNs, nearest first)."""
+        key = fqcn.lower()
+        cached = self._ancestors.get(key)
+        if cached is None:
+            cached = self._ancestors[key] = self._find_ancestors(fqcn)
+        return cached
+
+    def _find_ancestors(self, fqcn: str) -> list[str]:
         out: list[str] = []
         todo = [fqcn.lstrip("\\")]
         while todo and len(out) < 24:

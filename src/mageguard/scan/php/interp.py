@@ -26,6 +26,16 @@ from mageguard.scan.php.values import EMPTY, UNKNOWN_STR, Value, concat
 from mageguard.scan.wiring import Wiring
 
 MAX_DEPTH = 6
+MAX_CONTEXTS = 6
+# Expressions evaluated per unit before the analysis gives up (with a notice): a bound on
+# pathological code, far above what real AI modules need (the sample store: ~40k).
+STEP_BUDGET = 3_000_000
+
+
+class BudgetExceededError(Exception):
+    """The unit's analysis ran past its step budget; its findings may be incomplete."""
+
+
 SECRET_NAME = re.compile(
     r"(api[_-]?key|apikey|secret|token|access[_-]?key|private[_-]?key"
     r"|password|bearer|credential)",
@@ -121,7 +131,9 @@ class Interpreter:
         wiring: Wiring,
         config: ConfigValues,
         is_ai_url: Callable[[Value], bool],
+        budget: int = STEP_BUDGET,
     ) -> None:
+        self.budget = budget
         self.index = index
         self.k = knowledge
         self.wiring = wiring
@@ -135,8 +147,11 @@ class Interpreter:
         # export-then-upload pattern (fputcsv to var/export, then a multipart upload).
         self.file_data: Value = EMPTY
         self.ai_handles: set[str] = set()  # clients that have sent to an AI service
-        self._memo: dict[tuple[str, str, tuple[Value, ...]], Value] = {}
+        self._memo: dict[tuple[object, ...], Value] = {}
         self._active: set[tuple[str, str]] = set()
+        self._contexts: dict[tuple[str, str], int] = {}
+        self._widened: dict[tuple[str, str], list[Value]] = {}
+        self._steps = 0
 
     # ------------------------------------------------------------------ entry points
 
@@ -164,6 +179,8 @@ class Interpreter:
 
     def reset_memo(self) -> None:
         self._memo.clear()
+        self._contexts.clear()
+        self._widened.clear()
 
     # ------------------------------------------------------------------ calls
 
@@ -176,11 +193,24 @@ class Interpreter:
         depth: int,
     ) -> Value:
         key = (cls.key, method.name.lower())
-        memo_key = (cls.key, method.name.lower(), tuple(args))
+        memo_key: tuple[object, ...] = (cls.key, method.name.lower(), tuple(args))
         if memo_key in self._memo:
             return self._memo[memo_key]
         if key in self._active or depth > MAX_DEPTH:
             return UNKNOWN_STR
+        seen = self._contexts.setdefault(key, 0)
+        if seen >= MAX_CONTEXTS:
+            # k-limiting: past a few calling contexts, one widened context (the join of
+            # all arguments seen) stands for every further call, so a helper called from
+            # hundreds of places is analysed a bounded number of times.
+            widened = self._widened.get(key)
+            joined = args if widened is None else _join_args(widened, args)
+            memo_key = (cls.key, method.name.lower(), ("*",), tuple(joined))
+            if memo_key in self._memo:
+                return self._memo[memo_key]
+            self._widened[key] = joined
+            args = joined
+        self._contexts[key] = seen + 1
         body = fld(method.node, "body")
         if body is None:
             return UNKNOWN_STR
@@ -372,6 +402,9 @@ class Interpreter:
     def eval(self, node: Node | None, frame: Frame) -> Value:
         if node is None:
             return EMPTY
+        self._steps += 1
+        if self._steps > self.budget:
+            raise BudgetExceededError(self.budget)
         t = node.type
         if t == "variable_name":
             name = text(node).lstrip("$")
@@ -1454,6 +1487,13 @@ class Interpreter:
         if "secret" in value.flags:
             ev = self._event("echo", node, frame, "echo", body=value)
             self._merge(ev)
+
+
+def _join_args(a: list[Value], b: list[Value]) -> list[Value]:
+    longest = max(len(a), len(b))
+    return [
+        (a[i] if i < len(a) else EMPTY).join(b[i] if i < len(b) else EMPTY) for i in range(longest)
+    ]
 
 
 def _after_short_echo(prev: Node | None) -> bool:
