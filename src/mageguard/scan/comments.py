@@ -1,38 +1,42 @@
 """Blank out comments, so that an AI host named in a docblock or a TODO does not make a
-module look like an AI module (the gate matches raw bytes; only code should gate)."""
+module look like an AI module (the gate matches raw bytes; only code should gate).
+
+A lexer-level regex, not a parser: it runs on every file that mentions AI, including
+4 MB generated PHP arrays that tree-sitter would need 300 MB to parse. String literals are
+matched first so that `'http://...'` or `"a // b"` is never taken for a comment; the rare
+constructs it misreads (a heredoc holding `/*`) only change which modules get analysed.
+"""
 
 from __future__ import annotations
 
-import functools
 import re
 
-import tree_sitter
+_PHP = re.compile(
+    rb"""'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*"|(//|\#(?!\[))[^\n]*|/\*.*?(?:\*/|\Z)""", re.S
+)
+_JS = re.compile(
+    rb"""'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`|//[^\n]*|/\*.*?(?:\*/|\Z)""",
+    re.S,
+)
+_XML = re.compile(rb"<!--.*?(?:-->|\Z)", re.S)
+_PATTERNS = {
+    "php": _PHP,
+    "phtml": _PHP,
+    "deployment-config": _PHP,
+    "js": _JS,
+    "xml": _XML,
+    "html": _XML,
+}
 
-_XML_COMMENT = re.compile(rb"<!--.*?-->", re.S)
 
-
-@functools.cache
-def _query(language: str) -> tuple[tree_sitter.Parser, tree_sitter.Query]:
-    if language == "js":
-        import tree_sitter_javascript as grammar
-
-        lang = tree_sitter.Language(grammar.language())
-    else:
-        import tree_sitter_php
-
-        lang = tree_sitter.Language(tree_sitter_php.language_php())
-    return tree_sitter.Parser(lang), tree_sitter.Query(lang, "(comment) @c")
+def _blank(match: re.Match[bytes]) -> bytes:
+    text = match.group(0)
+    if text[:1] in (b"'", b'"', b"`"):
+        return text  # a string literal: code, kept
+    return re.sub(rb"[^\n]", b" ", text)  # keep line breaks so offsets and lines hold
 
 
 def without_comments(data: bytes, kind: str) -> bytes:
-    """`data` with every comment replaced by spaces (offsets and lines preserved)."""
-    if kind in ("xml", "html"):
-        return _XML_COMMENT.sub(lambda m: b" " * len(m.group(0)), data)
-    if kind not in ("php", "phtml", "js", "deployment-config"):
-        return data
-    parser, query = _query("js" if kind == "js" else "php")
-    tree = parser.parse(data)
-    out = bytearray(data)
-    for node in tree_sitter.QueryCursor(query).captures(tree.root_node).get("c", ()):
-        out[node.start_byte : node.end_byte] = b" " * (node.end_byte - node.start_byte)
-    return bytes(out)
+    """`data` with every comment replaced by spaces (lengths and lines preserved)."""
+    pattern = _PATTERNS.get(kind)
+    return pattern.sub(_blank, data) if pattern is not None else data

@@ -64,6 +64,9 @@ if TYPE_CHECKING:
 # used: a warm scan of an unchanged tree never needs them, and start-up is part of it.
 
 ANALYZER_VERSION = "2"
+# PHP files larger than this are generated data (domain lists, compiled containers), not
+# code worth an interpreter; tree-sitter would need ~80x their size in memory.
+MAX_ANALYSED_BYTES = 1024 * 1024
 Progress = Callable[[str, int, int], None]
 
 
@@ -88,12 +91,13 @@ class _Files:
     flagged files can add up to hundreds of MB, and the few read twice (evidence lines,
     suppressions) are cheap to read again from the page cache."""
 
-    KEEP = 256
+    KEEP_BYTES = 32 * 1024 * 1024
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.root_str = str(root)
         self.data: OrderedDict[str, bytes] = OrderedDict()
+        self.kept = 0
         self.errors: dict[str, str] = {}
 
     def read(self, rel: str) -> bytes | None:
@@ -110,8 +114,9 @@ class _Files:
             self.errors[rel] = exc.strerror or str(exc)
             return None
         self.data[rel] = data
-        if len(self.data) > self.KEEP:
-            self.data.popitem(last=False)
+        self.kept += len(data)
+        while self.kept > self.KEEP_BYTES and len(self.data) > 1:
+            self.kept -= len(self.data.popitem(last=False)[1])
         return data
 
     def read_optional(self, rel: str) -> bytes | None:
@@ -418,13 +423,24 @@ class Scanner:
         # often hold no AI token themselves. The project root is not a module: only its
         # files that mention AI are entry points.
         if unit == "" or not self._is_magento_component(unit):
-            php = [f.rel for f in files if f.kind == "php" and masks.get(f.rel, 0) & AI]
+            php = [f for f in files if f.kind == "php" and masks.get(f.rel, 0) & AI]
         else:
-            php = [f.rel for f in files if f.kind == "php"]
+            php = [f for f in files if f.kind == "php"]
+        for f in php:
+            if f.size > MAX_ANALYSED_BYTES:
+                self.notices.append(
+                    Notice(
+                        "too_large",
+                        f"{f.size // 1024} KB: not analysed (a "
+                        "generated data file, not a module's code)",
+                        f.rel,
+                    )
+                )
+        php_rels = [f.rel for f in php if f.size <= MAX_ANALYSED_BYTES]
         templates = [f.rel for f in files if f.kind == "phtml" and unit != ""]
         analyzer = PhpAnalyzer(index, wiring, config)
         try:
-            analyzer.run(php, templates)
+            analyzer.run(php_rels, templates)
         except RecursionError:
             self.notices.append(
                 Notice(
@@ -441,7 +457,7 @@ class Scanner:
                     unit,
                 )
             )
-        self.stats["parsed"] += len(php) + len(templates)
+        self.stats["parsed"] += len(php_rels) + len(templates)
         facts = analyzer.facts(unit, ai_unit=True)
         ai_loggers = analyzer.logger_types_with_ai_data()
         for f in files:
@@ -456,6 +472,8 @@ class Scanner:
                     facts += xml_facts.stored_prompt_facts(root, f.rel, unit, True)
                 else:
                     facts += xml_facts.config_field_facts(root, f.rel, unit, True)
+            elif f.size > MAX_ANALYSED_BYTES:
+                continue  # bundled or generated: see MAX_ANALYSED_BYTES
             elif f.kind == "js" and masks.get(f.rel, 0) & AI:
                 data = self.files.read(f.rel)
                 if data is not None:
