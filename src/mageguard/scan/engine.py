@@ -240,7 +240,7 @@ class Scanner:
                         rel,
                     )
                 )
-        facts += self._project_facts(tree, masks, ai_units)
+        facts += self._project_facts(tree, masks, hashes, ai_units)
         if snapshot is not None:
             # Sections of modules that really call AI (not merely mention it in a comment).
             calling = sorted({f.unit for f in facts if f.kind == "outbound_call" and f.unit})
@@ -495,12 +495,38 @@ class Scanner:
             return b"ComponentRegistrar" in reg
         return b'"magento2-' in (self.files.read_optional(f"{unit}/composer.json") or b"")
 
-    def _project_facts(self, tree: Tree, masks: dict[str, int], ai_units: list[str]) -> list[Fact]:
+    def _project_facts(
+        self, tree: Tree, masks: dict[str, int], hashes: dict[str, str], ai_units: list[str]
+    ) -> list[Fact]:
+        """Keys anywhere in the tree and AI packages in composer.lock; cached as a whole by
+        the content of the files they come from (secret detection on a tree where "sk-"
+        appears in thousands of files is half a warm scan)."""
+        relevant = [
+            f
+            for f in tree.files
+            if masks.get(f.rel, 0) & KEY or (f.kind == "composer-lock" and "/" not in f.rel)
+        ]
+        h = hashlib.sha256(f"{ANALYZER_VERSION}:{__version__}:{sorted(ai_units)}".encode())
+        for f in relevant:
+            h.update(f"{f.rel}:{hashes.get(f.rel) or f'{f.size}:{f.mtime_ns}'}\n".encode())
+        key = "project-" + h.hexdigest()[:32]
+        cached = self.cache.get_unit(key)
+        if cached is not None:
+            return cached.facts
+        errors_before = len(self.notices)
+        facts = self._find_project_facts(relevant, masks, ai_units)
+        if len(self.notices) == errors_before:
+            self.cache.put_unit(key, UnitFacts(facts=facts))
+        return facts
+
+    def _find_project_facts(
+        self, files: list[SourceFile], masks: dict[str, int], ai_units: list[str]
+    ) -> list[Fact]:
         from mageguard.scan.analyzers import composer
 
         facts: list[Fact] = []
         gated = set(ai_units)
-        for f in tree.files:
+        for f in files:
             mask = masks.get(f.rel, 0)
             if f.kind == "composer-lock" and "/" not in f.rel:
                 data = self.files.read(f.rel)
