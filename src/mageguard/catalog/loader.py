@@ -133,6 +133,17 @@ class DataCategory:
 
 
 @dataclass(frozen=True)
+class Entity:
+    """Something the redaction engine finds in text (EMAIL, CREDIT_CARD, SKU...)."""
+
+    id: str
+    title: str
+    category: str
+    placeholder: str
+    operator: str
+
+
+@dataclass(frozen=True)
 class Pattern:
     id: str
     title: str
@@ -239,6 +250,7 @@ class Catalog:
     controls: tuple[Control, ...]
     data_sources: Mapping[str, Any]
     sinks: Mapping[str, Any]
+    entities: tuple[Entity, ...] = ()
 
     @functools.cached_property
     def hosts(self) -> HostMatcher:
@@ -251,6 +263,10 @@ class Catalog:
     @functools.cached_property
     def category_by_id(self) -> Mapping[str, DataCategory]:
         return {c.id: c for c in self.categories}
+
+    @functools.cached_property
+    def entity_by_id(self) -> Mapping[str, Entity]:
+        return {e.id: e for e in self.entities}
 
     @functools.cached_property
     def surface_by_id(self) -> Mapping[str, Surface]:
@@ -409,6 +425,7 @@ def load_catalog() -> Catalog:
         controls=controls,
         data_sources=load_data_file("data_sources"),
         sinks=load_data_file("sinks"),
+        entities=tuple(Entity(**e) for e in load_data_file("entities")["entities"]),
     )
     _check_references(catalog)
     return catalog
@@ -431,6 +448,10 @@ def _check_references(catalog: Catalog) -> None:
     pats = unique("pattern", (p.id for p in catalog.patterns))
     unique("surface", (s.id for s in catalog.surfaces))
     unique("control", (c.id for c in catalog.controls))
+    unique("entity", (e.id for e in catalog.entities))
+    for e in catalog.entities:
+        if e.category not in cats:
+            raise CatalogError(f"entity {e.id}: unknown data category {e.category!r}")
     surface_ids = {s.id for s in catalog.surfaces}
     for p in catalog.providers:
         if p.surface is not None and p.surface not in surface_ids:

@@ -13,19 +13,18 @@ evidence masks keys, and messages mask the DSN's password.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gzip
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pymysql
 
 from mageguard.catalog import Catalog, Provider, load_catalog
 from mageguard.errors import DatabaseError
+from mageguard.magento_db import connect, failure, is_dsn, mask_dsn, parse_dsn
 from mageguard.scan.analyzers.secrets import KeyMatch, find_keys, mask
 from mageguard.scan.config_sources import ConfigValue
 from mageguard.scan.facts import Fact
@@ -111,79 +110,35 @@ class _Record:
 def read_database(dsn: str) -> DatabaseSnapshot:
     """A live database (`mysql://user:pass@host:port/db?prefix=mg_`, `mariadb://...`) or a
     mysqldump file (plain or gzipped). Raises DatabaseError; its message masks the password."""
-    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", dsn):
+    if is_dsn(dsn):
         return _read_live(dsn)
     return _read_dump(dsn)
 
 
-def mask_dsn(dsn: str) -> str:
-    """The DSN with its password replaced by ***, even when the DSN does not parse."""
-    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@?#]*:).*@", r"\1***@", dsn, flags=re.S)
-
-
 def _read_live(dsn: str) -> DatabaseSnapshot:
-    masked, parts = mask_dsn(dsn), urlsplit(dsn)
-    if parts.scheme.lower() not in ("mysql", "mariadb"):
-        raise DatabaseError(f"unsupported DSN {masked}: use mysql://, mariadb:// or a dump path")
-    if masked != dsn and parts.password is None:  # a raw "/", "?" or "#" cut the password
-        raise DatabaseError(f"invalid DSN {masked}: percent-encode the password")
-    try:
-        port = parts.port or 3306
-    except ValueError:
-        raise DatabaseError(f"invalid DSN {masked}: bad port") from None
-    host, database = parts.hostname or "", unquote(parts.path.lstrip("/"))
-    options = dict(parse_qsl(parts.query))
-    prefix = options.pop("prefix", "")
-    if not host or not database or options or not re.fullmatch(r"\w*", prefix):
-        raise DatabaseError(
-            f"invalid DSN {masked}: expected {parts.scheme}://user:pass@host"
-            ":port/db, optionally ?prefix=<table prefix>"
-        )
-    user, password = unquote(parts.username or ""), unquote(parts.password or "")
-    login = f"{user}:***@" if password else f"{user}@" if user else ""
-    shown = f"{parts.scheme}://{login}{host}:{port}/{database}"
-    shown += f"?prefix={prefix}" if prefix else ""
-
-    def failed(doing: str, exc: Exception) -> DatabaseError:
-        text = str(exc.args[1] if len(exc.args) > 1 else exc)
-        text = text.replace(password, "***") if password else text
-        return DatabaseError(f"cannot {doing} {shown}: {' '.join(text.split())}")
-
-    try:
-        conn = pymysql.connect(
-            host=host,
-            port=port,
-            user=user,
-            password=password,
-            database=database,
-            charset="utf8mb4",
-            connect_timeout=5,
-            read_timeout=60,
-        )
-    except (pymysql.MySQLError, RuntimeError) as exc:  # RuntimeError: an auth plugin
-        raise failed("connect to", exc) from None
+    parts = parse_dsn(dsn)
+    prefix = parts.prefix
+    conn = connect(parts)
     tables: dict[str, list[_Record]] = {}
     try:
         with conn.cursor() as cur:
-            with contextlib.suppress(pymysql.MySQLError):  # old servers: SELECTs only anyway
-                cur.execute("SET SESSION TRANSACTION READ ONLY")
             for base in DEFAULT_COLUMNS:
                 try:
                     cur.execute(f"SELECT * FROM `{prefix}{base}`")
                 except pymysql.MySQLError as exc:
                     if base != CONFIG_TABLE and exc.args[:1] == (1146,):
                         continue  # no such table: the scopes stay unnamed
-                    raise failed(f"read {prefix}{base} from", exc) from None
+                    raise failure(parts, f"read {prefix}{base} from", exc) from None
                 names = [d[0] for d in cur.description or ()]
                 tables[base] = [
                     _Record(dict(zip(names, map(_text, row), strict=True)))
                     for row in cur.fetchall()
                 ]
     except pymysql.MySQLError as exc:
-        raise failed("read", exc) from None
+        raise failure(parts, "read", exc) from None
     finally:
         conn.close()
-    return _snapshot(shown, f"db://{host}/{database}", tables, is_dump=False)
+    return _snapshot(parts.shown, f"db://{parts.host}/{parts.database}", tables, is_dump=False)
 
 
 def _text(value: object) -> str | None:

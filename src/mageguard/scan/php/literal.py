@@ -57,7 +57,10 @@ def _scalar(node: Node) -> Leaf:
         except ValueError:
             return Leaf(None, line, col, raw)
     if node.type == "float":
-        return Leaf(float(raw), line, col, raw)
+        try:
+            return Leaf(float(raw.replace("_", "")), line, col, raw)
+        except ValueError:  # tree-sitter recovers "." or "1e" as a float in broken files
+            return Leaf(None, line, col, raw)
     if node.type == "boolean":
         return Leaf(raw.lower() == "true", line, col, raw)
     if node.type == "null":

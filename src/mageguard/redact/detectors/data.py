@@ -1,0 +1,94 @@
+"""Loading the detectors' data files (`redact/data/*.yaml`), each validated against its
+schema in `catalog/schemas/` so that a typo in a word list or a regex field fails at load,
+not as a detector that silently finds nothing."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import re
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from mageguard.catalog.loader import SafeLoader, validate_once
+from mageguard.errors import CatalogError
+
+
+@functools.cache
+def load(name: str) -> Mapping[str, Any]:
+    """`redact/data/<name>.yaml`, checked against `catalog/schemas/redact_<name>.schema.json`."""
+    try:
+        text = resources.files("mageguard.redact").joinpath("data", f"{name}.yaml")
+        text_s = text.read_text("utf-8")
+        schema = resources.files("mageguard.catalog").joinpath(
+            "schemas", f"redact_{name}.schema.json"
+        )
+        schema_s = schema.read_text("utf-8")
+        data = yaml.load(text_s, Loader=SafeLoader)
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"redact data file {name}: {exc}") from exc
+    validate_once(data, text_s, schema_s, f"redact/data/{name}.yaml")
+    if not isinstance(data, Mapping):  # the schemas require an object; this narrows the type
+        raise CatalogError(f"redact/data/{name}.yaml: not a mapping")
+    return data
+
+
+def read_gzip_lines(name: str) -> list[str]:
+    """The lines of a gzip-compressed word list shipped in `redact/data/`."""
+    try:
+        raw = resources.files("mageguard.redact").joinpath("data", name).read_bytes()
+        return gzip.decompress(raw).decode("utf-8").splitlines()
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"redact data file {name}: {exc}") from exc
+
+
+def alternation(words: Iterable[str], *, flexible_space: bool = True) -> str:
+    """`(?:w1|w2|...)`: escaped, longest first (so `Str.` wins over `St`), spaces as `\\s+`.
+    Output is valid in Python `re` and in hyperscan."""
+    parts = []
+    for w in sorted(set(words), key=lambda w: (-len(w), w)):
+        esc = re.escape(w)
+        if flexible_space:
+            esc = esc.replace(r"\ ", r"\s+")
+        parts.append(esc)
+    return "(?:" + "|".join(parts) + ")"
+
+
+def expand(template: str, fragments: Mapping[str, str]) -> str:
+    """Replace `<<NAME>>` by its fragment (fragments may use earlier fragments)."""
+
+    def sub(m: re.Match[str]) -> str:
+        try:
+            return fragments[m.group(1)]
+        except KeyError:
+            raise CatalogError(f"unknown fragment <<{m.group(1)}>> in {template!r}") from None
+
+    previous = None
+    while previous != template:
+        previous, template = template, re.sub(r"<<([A-Za-z_][A-Za-z0-9_]*)>>", sub, template)
+    return template
+
+
+def compile_regex(pattern: str, *, unicode: bool = False, where: str = "") -> re.Pattern[str]:
+    """Python side of a pattern: ASCII classes unless the pattern needs letters beyond
+    ASCII (names, street words), so `\\d` never matches Arabic-Indic digits by surprise."""
+    try:
+        return re.compile(pattern, 0 if unicode else re.ASCII)
+    except re.error as exc:
+        raise CatalogError(f"{where}: bad regex: {exc}") from exc
+
+
+def _letters(upper: bool) -> str:
+    """ASCII plus the Latin-1 and Latin Extended-A/B letters of one case, as the inside
+    of a character class (names like Łukasz, Müller, Øster, Wesselényi)."""
+    chars = [chr(c) for c in range(0xC0, 0x250) if chr(c).isalpha()]
+    picked = "".join(c for c in chars if (c.isupper() if upper else c.islower()))
+    return ("A-Z" if upper else "a-z") + picked
+
+
+# Fragments shared by the address and person data files: <<U>> an upper-case letter,
+# <<L>> a lower-case one.
+LETTER_FRAGMENTS = {"U": f"[{_letters(True)}]", "L": f"[{_letters(False)}]"}

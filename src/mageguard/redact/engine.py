@@ -1,0 +1,114 @@
+"""The redaction engine: run the detectors, keep one span per stretch of text, apply the
+policy's operators, and say whether the request must be refused.
+
+    redactor = Redactor(dictionary=Dictionary.from_csv("catalog.csv"))
+    vault = Vault()
+    result = redactor.redact(prompt, vault, surface="content_generation")
+    if result.blocked: refuse
+    answer = vault.restore(model(result.text))
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from mageguard.redact.detectors.amounts import AmountDetector
+from mageguard.redact.detectors.base import Detector
+from mageguard.redact.dictionary import Dictionary
+from mageguard.redact.operators import Operator, apply
+from mageguard.redact.policy import Policy
+from mageguard.redact.spans import Span, resolve_overlaps
+from mageguard.redact.vault import Vault
+
+DEFAULT_HASH_KEY = b"mageguard-redaction-v1"
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """The redacted text and what was done. `spans` are offsets into the ORIGINAL text;
+    nothing here holds a detected value, so a Redaction can go to the audit log."""
+
+    text: str
+    spans: tuple[Span, ...]
+    blocked: tuple[str, ...] = ()
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.spans)
+
+
+class DictionaryDetector:
+    """A tenant dictionary as a detector."""
+
+    def __init__(self, dictionary: Dictionary) -> None:
+        self.dictionary = dictionary
+        self.name = f"dictionary:{dictionary.name}"
+        self.entities = frozenset(t.entity for t in dictionary.terms)
+
+    def detect(self, text: str) -> Iterable[Span]:
+        return self.dictionary.find(text)
+
+
+def default_detectors() -> tuple[Detector, ...]:
+    """The built-in personal-data and secret detectors (see detectors/builtin.py)."""
+    from mageguard.redact.detectors.builtin import builtin_detectors
+
+    return tuple(builtin_detectors())
+
+
+class Redactor:
+    def __init__(
+        self,
+        detectors: Sequence[Detector] | None = None,
+        dictionary: Dictionary | None = None,
+        policy: Policy | None = None,
+        hash_key: bytes = DEFAULT_HASH_KEY,
+    ) -> None:
+        self.policy = policy or Policy.load()
+        found: list[Detector] = list(default_detectors() if detectors is None else detectors)
+        costs: frozenset[str] = frozenset()
+        if dictionary is not None:
+            found.append(DictionaryDetector(dictionary))
+            costs = dictionary.costs
+        found.append(AmountDetector(costs))
+        self.detectors: tuple[Detector, ...] = tuple(found)
+        self.hash_key = hash_key
+
+    def analyze(self, text: str) -> list[Span]:
+        """Spans at or above the policy's minimum score, one per stretch of text."""
+        spans: list[Span] = []
+        disabled = self.policy.disabled
+        for detector in self.detectors:
+            for span in detector.detect(text):
+                if span.score >= self.policy.min_score and span.entity not in disabled:
+                    spans.append(span)
+        return resolve_overlaps(spans)
+
+    def redact(
+        self, text: str, vault: Vault | None = None, surface: str | None = None
+    ) -> Redaction:
+        spans = self.analyze(text)
+        if not spans:
+            return Redaction(text=text, spans=())
+        vault = vault if vault is not None else Vault()
+        vault.reserve(text)
+        operators = {s: self.policy.operator(s.entity, surface) for s in spans}
+        blocked = tuple(sorted({s.entity for s, op in operators.items() if op is Operator.BLOCK}))
+        counts = dict(Counter(s.entity for s in spans))
+        if blocked:
+            return Redaction(text="", spans=tuple(spans), blocked=blocked, counts=counts)
+        out: list[str] = []
+        last = 0
+        for span in spans:
+            out.append(text[last : span.start])
+            out.append(
+                apply(
+                    operators[span], span.entity, text[span.start : span.end], vault, self.hash_key
+                )
+            )
+            last = span.end
+        out.append(text[last:])
+        return Redaction(text="".join(out), spans=tuple(spans), counts=counts)

@@ -1,0 +1,171 @@
+"""The placeholder vault: the same value gets the same placeholder within a request or,
+when asked, a conversation; placeholders in a model's answer are put back.
+
+The vault never leaves the process, or Redis when gateway replicas share conversations
+(values are stored under the conversation's key with a TTL, and never logged).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Mapping
+from typing import Protocol
+
+# [EMAIL_1], and what models make of it: [email_1], (EMAIL_1), {Email-1}, EMAIL 1, ⟦EMAIL_1⟧
+_MANGLED = (
+    r"[\[\(\{{<⟦«]\s*({prefixes})[ _\-]?(\d{{1,6}})(?!\d)(?:\s*[\]\)\}}>⟧»])?"
+    r"|(?<!\w)({prefixes})[_\-](\d{{1,6}})(?!\d)"
+)
+OPENERS = "[({<⟦«"
+
+
+class Vault:
+    """Per-request (or per-conversation) mapping between values and typed placeholders."""
+
+    def __init__(
+        self, prefixes: Mapping[str, str] | None = None, state: Mapping[str, str] | None = None
+    ) -> None:
+        # entity -> placeholder prefix (CREDIT_CARD -> CARD), from catalog entities
+        if prefixes is None:
+            from mageguard.catalog import load_catalog
+
+            prefixes = {e.id: e.placeholder for e in load_catalog().entities}
+        self._prefixes = dict(prefixes)
+        self._by_value: dict[tuple[str, str], str] = {}
+        self._by_token: dict[str, str] = {}
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+        for token, value in (state or {}).items():
+            self._remember(token, value)
+        self._pattern: re.Pattern[str] | None = None
+
+    def _remember(self, token: str, value: str) -> None:
+        prefix, _, number = token.strip("[]").rpartition("_")
+        entity = next((e for e, p in self._prefixes.items() if p == prefix), prefix)
+        self._by_value[(entity, value)] = token
+        self._by_token[token.strip("[]").upper()] = value
+        self._counts[prefix] = max(self._counts.get(prefix, 0), int(number or 0))
+
+    def placeholder(self, entity: str, value: str) -> str:
+        with self._lock:
+            found = self._by_value.get((entity, value))
+            if found is not None:
+                return found
+            prefix = self._prefixes.get(entity, entity)
+            n = self._counts.get(prefix, 0) + 1
+            self._counts[prefix] = n
+            token = f"[{prefix}_{n}]"
+            self._by_value[(entity, value)] = token
+            self._by_token[f"{prefix}_{n}"] = value
+            self._pattern = None
+            return token
+
+    def reserve(self, text: str) -> None:
+        """Number new placeholders past any placeholder-like token already in `text`, so a
+        user who typed "[EMAIL_1]" does not get someone's e-mail back in its place."""
+        prefixes = "|".join(re.escape(p) for p in set(self._prefixes.values()))
+        found = re.finditer(
+            rf"(?:[\[\(\{{]\s*|(?<![A-Za-z0-9]))({prefixes})[_\-](\d{{1,6}})(?!\d)"
+            rf"|[\[\(\{{]\s*({prefixes})[ ]?(\d{{1,6}})(?!\d)",
+            text,
+            re.I,
+        )
+        for m in found:
+            prefix_text, number = (
+                (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            )
+            prefix = prefix_text.upper()
+            with self._lock:
+                self._counts[prefix] = max(self._counts.get(prefix, 0), int(number))
+
+    def __len__(self) -> int:
+        return len(self._by_token)
+
+    def state(self) -> dict[str, str]:
+        """token -> value, to persist a conversation's vault (Redis) or hand it over."""
+        return {f"[{k}]": v for k, v in self._by_token.items()}
+
+    @property
+    def max_token_length(self) -> int:
+        return max((len(k) + 4 for k in self._by_token), default=0) + 6
+
+    def pattern(self) -> re.Pattern[str] | None:
+        if not self._by_token:
+            return None
+        if self._pattern is None:
+            prefixes = sorted({k.rpartition("_")[0] for k in self._by_token}, key=len, reverse=True)
+            body = _MANGLED.format(prefixes="|".join(re.escape(p) for p in prefixes))
+            self._pattern = re.compile(body, re.I)
+        return self._pattern
+
+    def restore(self, text: str) -> str:
+        """Put values back where the model kept a placeholder, however it mangled case or
+        brackets; tokens this vault never issued are left alone."""
+        pattern = self.pattern()
+        if pattern is None:
+            return text
+
+        def back(m: re.Match[str]) -> str:
+            prefix, number = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            value = self._by_token.get(f"{prefix.upper()}_{int(number)}")
+            return value if value is not None else m.group(0)
+
+        return pattern.sub(back, text)
+
+
+class VaultStore(Protocol):
+    """Where conversation vaults live between requests."""
+
+    def load(self, conversation: str) -> dict[str, str]: ...
+
+    def save(self, conversation: str, state: Mapping[str, str]) -> None: ...
+
+
+class MemoryVaultStore:
+    """In process, with a TTL: the embedded default (one gateway process)."""
+
+    def __init__(self, ttl_seconds: float = 3600.0) -> None:
+        self.ttl = ttl_seconds
+        self._data: dict[str, tuple[float, dict[str, str]]] = {}
+        self._lock = threading.Lock()
+
+    def load(self, conversation: str) -> dict[str, str]:
+        with self._lock:
+            found = self._data.get(conversation)
+            if found is None or found[0] < time.monotonic():
+                self._data.pop(conversation, None)
+                return {}
+            return dict(found[1])
+
+    def save(self, conversation: str, state: Mapping[str, str]) -> None:
+        with self._lock:
+            self._data[conversation] = (time.monotonic() + self.ttl, dict(state))
+
+
+class RedisVaultStore:
+    """Shared by gateway replicas: one Redis hash per conversation, expiring after `ttl`.
+    Conversation ids are namespaced per tenant by the caller."""
+
+    def __init__(self, client: object, ttl_seconds: int = 3600, prefix: str = "mageguard:vault:"):
+        self._redis = client
+        self.ttl = ttl_seconds
+        self.prefix = prefix
+
+    def load(self, conversation: str) -> dict[str, str]:
+        raw = self._redis.hgetall(self.prefix + conversation)  # type: ignore[attr-defined]
+        return {_s(k): _s(v) for k, v in raw.items()}
+
+    def save(self, conversation: str, state: Mapping[str, str]) -> None:
+        if not state:
+            return
+        key = self.prefix + conversation
+        pipe = self._redis.pipeline()  # type: ignore[attr-defined]
+        pipe.hset(key, mapping=dict(state))
+        pipe.expire(key, self.ttl)
+        pipe.execute()
+
+
+def _s(value: object) -> str:
+    return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else str(value)

@@ -1,0 +1,103 @@
+"""The engine: spans from every detector, one per stretch of text, operators by policy,
+refusal when the policy blocks, and restore(redact(x)) == x for an echoing model."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mageguard.redact.dictionary import Dictionary
+from mageguard.redact.engine import Redactor
+from mageguard.redact.policy import Policy
+from mageguard.redact.spans import Span
+from mageguard.redact.vault import Vault
+
+
+class EmailsAndCards:
+    """A stand-in detector: the engine's behaviour does not depend on which detectors."""
+
+    name = "test"
+    entities = frozenset({"EMAIL", "CREDIT_CARD"})
+
+    def detect(self, text: str) -> Iterator[Span]:
+        for m in re.finditer(r"[\w.]+@[\w.]+\.\w+", text):
+            yield Span(m.start(), m.end(), "EMAIL", 0.95, self.name)
+        for m in re.finditer(r"\b4\d{15}\b", text):
+            yield Span(m.start(), m.end(), "CREDIT_CARD", 0.9, self.name)
+
+
+DICTIONARY = Dictionary.from_rows(
+    [("SKU", "24-MB01"), ("PRODUCT", "Joust Duffle Bag"), ("SUPPLIER", "Litware")], costs=["12.50"]
+)
+
+
+def redactor(policy: Policy | None = None) -> Redactor:
+    return Redactor(detectors=[EmailsAndCards()], dictionary=DICTIONARY, policy=policy)
+
+
+def test_placeholders_are_typed_and_consistent_within_a_request() -> None:
+    text = "ana@x.io asked about 24-MB01; cc ana@x.io and bo@x.io. Cost is $12.50."
+    result = redactor().redact(text)
+    assert result.text == (
+        "[EMAIL_1] asked about [SKU_1]; cc [EMAIL_1] and [EMAIL_2]. Cost is [COST_1]."
+    )
+    assert result.counts == {"EMAIL": 3, "SKU": 1, "COST": 1}
+    assert text[result.spans[0].start : result.spans[0].end] == "ana@x.io"
+
+
+def test_policy_operators_apply_per_entity_and_surface() -> None:
+    policy = Policy.from_mapping(
+        {
+            "operators": {"EMAIL": "mask", "SKU": "hash", "SUPPLIER": "drop"},
+            "surfaces": {"checkout_payment": {"CREDIT_CARD": "block"}},
+        }
+    )
+    text = "ana@x.io wants 24-MB01 from Litware with card 4111111111111111"
+    out = redactor(policy).redact(text)
+    assert out.text.startswith("a***@x.io wants <SKU:")
+    assert " from  with card [CARD_1]" in out.text
+    blocked = redactor(policy).redact(text, surface="checkout_payment")
+    assert blocked.blocked == ("CREDIT_CARD",) and blocked.text == ""
+
+
+def test_text_without_findings_is_returned_unchanged() -> None:
+    result = redactor().redact("Hello, how are you?")
+    assert result.text == "Hello, how are you?" and not result.changed
+
+
+def test_the_redaction_result_holds_no_detected_value() -> None:
+    result = redactor().redact("write to ana@x.io")
+    assert "ana@x.io" not in repr(result.spans) + repr(result.counts)
+
+
+SENSITIVE = st.sampled_from(
+    ["ana@x.io", "bo.li@shop.example", "24-MB01", "Joust Duffle Bag", "4111111111111111", "Litware"]
+)
+FILLER = st.one_of(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20),
+    st.sampled_from(["[EMAIL_1]", "(sku 2)", "Card_1", "[PRODUCT_9]"]),
+).map(lambda s: f" {s} ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(FILLER, SENSITIVE), max_size=8), FILLER)
+def test_restore_of_redact_is_the_identity_for_an_echoing_model(
+    parts: list[tuple[str, str]], tail: str
+) -> None:
+    text = "".join(f + s for f, s in parts) + tail
+    vault = Vault()
+    result = redactor().redact(text, vault)
+    for _, value in parts:
+        assert value not in result.text or value in tail or any(value in f for f, _ in parts)
+    assert vault.restore(result.text) == text
+
+
+def test_a_placeholder_the_user_typed_is_not_replaced_on_restore() -> None:
+    vault = Vault()
+    text = "Is [EMAIL_1] a template variable? Mail ana@x.io"
+    result = redactor().redact(text, vault)
+    assert result.text == "Is [EMAIL_1] a template variable? Mail [EMAIL_2]"
+    assert vault.restore(result.text) == text
