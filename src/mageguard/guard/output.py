@@ -1,0 +1,224 @@
+"""Checks on a model's answer before it leaves the gateway.
+
+    mint_canary(...) / find_canary(answer, canary)     a per-request secret token
+    find_tenant_terms(answer, dictionaries)            another tenant's dictionary terms
+    find_prompt_leak(answer, system_prompt)            system-prompt leakage
+    find_secrets(answer)                               credentials (the catalog's key patterns)
+    check_output(answer, ...)                          all of the above
+
+Every check returns immutable `OutputFinding`s: kind, [start, end) in the answer, a score
+in [0, 1] and a `detail` naming what matched (a key pattern id, an entity type), never the
+leaked text itself, so findings can be logged and audited as they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets as _secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+OutputKind = Literal["canary", "tenant_term", "system_prompt", "secret"]
+CANARY_PREFIX = "mgc"
+_CANARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: survives retyping
+_CANARY_BODY = 20  # ~99 bits
+_WORD = re.compile(r"[^\W_]+")  # runs of letters and digits
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class OutputFinding:
+    start: int
+    end: int
+    kind: OutputKind
+    score: float
+    detail: str = ""
+
+
+class SpanLike(Protocol):
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+
+class TermFinder(Protocol):
+    """What a tenant's dictionary offers (e.g. `mageguard.redact.dictionary.Dictionary`)."""
+
+    def find(self, text: str) -> Sequence[SpanLike]: ...
+
+
+# ---------------------------------------------------------------------------- canaries
+
+
+def mint_canary(request_id: str | None = None, key: bytes | None = None) -> str:
+    """A canary token to plant in a request's system prompt, e.g. 'mgc-k3x...'.
+
+    With `key` and `request_id` the token is derived (HMAC-SHA256), so the gateway can
+    recompute it instead of storing it; otherwise it is random."""
+    if key is not None:
+        if request_id is None:
+            raise ValueError("a derived canary needs a request_id")
+        digest = hmac.new(key, request_id.encode("utf-8"), hashlib.sha256).digest()
+    else:
+        digest = _secrets.token_bytes(32)
+    n = int.from_bytes(digest, "big")
+    body = []
+    for _ in range(_CANARY_BODY):
+        n, r = divmod(n, len(_CANARY_ALPHABET))
+        body.append(_CANARY_ALPHABET[r])
+    return f"{CANARY_PREFIX}-{''.join(body)}"
+
+
+def _alnum_index(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """`text`'s letters and digits, case-folded and joined, with the original start of
+    each run: [(offset in joined, offset in text)]."""
+    pieces: list[str] = []
+    starts: list[tuple[int, int]] = []
+    pos = 0
+    for m in _WORD.finditer(text):
+        w = m.group(0).lower()
+        if len(w) != m.end() - m.start():  # a rare multi-char lower(): keep the length
+            w = m.group(0)
+        starts.append((pos, m.start()))
+        pieces.append(w)
+        pos += len(w)
+    return "".join(pieces), starts
+
+
+def _to_original(starts: list[tuple[int, int]], j: int) -> int:
+    """Original offset of joined offset `j` (binary search over the runs)."""
+    lo, hi = 0, len(starts) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if starts[mid][0] <= j:
+            lo = mid
+        else:
+            hi = mid - 1
+    run_joined, run_orig = starts[lo]
+    return run_orig + (j - run_joined)
+
+
+def find_canary(answer: str, canary: str) -> list[OutputFinding]:
+    """Where `canary` appears in `answer`, also when split by whitespace, punctuation or
+    zero-width characters, or with its case changed."""
+    needle, _ = _alnum_index(canary)
+    if len(needle) < 8:
+        raise ValueError("canary too short to detect reliably")
+    joined, starts = _alnum_index(answer)
+    out: list[OutputFinding] = []
+    at = joined.find(needle)
+    while at >= 0:
+        s = _to_original(starts, at)
+        e = _to_original(starts, at + len(needle) - 1) + 1
+        out.append(OutputFinding(s, e, "canary", 1.0, CANARY_PREFIX))
+        at = joined.find(needle, at + len(needle))
+    return out
+
+
+# ---------------------------------------------------------------------------- tenant terms
+
+
+def find_tenant_terms(
+    answer: str, dictionaries: Iterable[TermFinder], score: float = 0.9
+) -> list[OutputFinding]:
+    """Terms of other tenants' dictionaries in `answer` (the caller passes every
+    dictionary except the requesting tenant's own)."""
+    out: list[OutputFinding] = []
+    for d in dictionaries:
+        for span in d.find(answer):
+            entity = getattr(span, "entity", "")
+            out.append(
+                OutputFinding(int(span.start), int(span.end), "tenant_term", score, str(entity))
+            )
+    return sorted(set(out))
+
+
+# ---------------------------------------------------------------------------- prompt leakage
+
+LEAK_NGRAM = 6  # a run of 6 words shared with the system prompt is no coincidence
+LEAK_MIN_WORDS = 10  # a leak shorter than this is not reported (unless the prompt is)
+
+
+def find_prompt_leak(
+    answer: str,
+    system_prompt: str,
+    *,
+    ngram: int = LEAK_NGRAM,
+    min_words: int = LEAK_MIN_WORDS,
+) -> list[OutputFinding]:
+    """Stretches of `answer` that repeat `system_prompt` (runs of shared word n-grams,
+    case- and whitespace-insensitive). The score is the share of the prompt's words the
+    stretch reproduces (up to 40 words count as the whole prompt)."""
+    p_words = [m.group(0).lower() for m in _WORD.finditer(system_prompt)]
+    if not p_words:
+        return []
+    n = min(ngram, len(p_words))
+    need = min(min_words, len(p_words))
+    grams = {tuple(p_words[i : i + n]) for i in range(len(p_words) - n + 1)}
+    a_matches = list(_WORD.finditer(answer))
+    a_words = [m.group(0).lower() for m in a_matches]
+    covered = [False] * len(a_words)
+    for i in range(len(a_words) - n + 1):
+        if tuple(a_words[i : i + n]) in grams:
+            for k in range(i, i + n):
+                covered[k] = True
+    out: list[OutputFinding] = []
+    i = 0
+    scale = min(len(p_words), 40)
+    while i < len(covered):
+        if not covered[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(covered) and covered[j + 1]:
+            j += 1
+        words = j - i + 1
+        if words >= need:
+            score = min(1.0, words / scale)
+            out.append(
+                OutputFinding(
+                    a_matches[i].start(), a_matches[j].end(), "system_prompt", score, f"{words}w"
+                )
+            )
+        i = j + 1
+    return out
+
+
+# ---------------------------------------------------------------------------- secrets
+
+
+def find_secrets(answer: str) -> list[OutputFinding]:
+    """Credentials in `answer`, by the catalog's anchored key patterns."""
+    from mageguard.scan.analyzers.secrets import find_keys
+
+    return [
+        OutputFinding(m.start, m.end, "secret", 1.0, m.pattern.id)
+        for m in find_keys(answer, ai_unit=True)
+    ]
+
+
+# ---------------------------------------------------------------------------- all together
+
+
+def check_output(
+    answer: str,
+    *,
+    canaries: Iterable[str] = (),
+    system_prompt: str | None = None,
+    other_tenants: Iterable[TermFinder] = (),
+    secrets: bool = True,
+) -> tuple[OutputFinding, ...]:
+    """Every finding in `answer`, sorted by position. An empty tuple means it may go out."""
+    found: list[OutputFinding] = []
+    for c in canaries:
+        found.extend(find_canary(answer, c))
+    if system_prompt:
+        found.extend(find_prompt_leak(answer, system_prompt))
+    found.extend(find_tenant_terms(answer, other_tenants))
+    if secrets:
+        found.extend(find_secrets(answer))
+    return tuple(sorted(found))

@@ -1,0 +1,159 @@
+"""Output checks: canaries (also split or re-cased), other tenants' dictionary terms,
+system-prompt leakage and secrets; findings carry offsets, never the leaked text."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError, dataclass
+
+import pytest
+
+from mageguard.guard.output import (
+    OutputFinding,
+    check_output,
+    find_canary,
+    find_prompt_leak,
+    find_secrets,
+    find_tenant_terms,
+    mint_canary,
+)
+
+OPENAI_KEY = "sk-proj-T3stOnlyN0tReal4Mageguard9FixtureQ7wK2mZ"
+SYSTEM = (
+    "You are Luma's shopping assistant. Only recommend products from the Luma catalogue. "
+    "Never mention supplier prices, the margin table or the wholesale partner Meridian "
+    "Textiles. Internal reference code {canary}."
+)
+
+
+def test_minted_canaries_are_random_or_derived() -> None:
+    a, b = mint_canary(), mint_canary()
+    assert a != b and a.startswith("mgc-") and len(a) == 24
+    k = b"gateway-secret"
+    assert mint_canary("req-1", k) == mint_canary("req-1", k) != mint_canary("req-2", k)
+    with pytest.raises(ValueError):
+        mint_canary(key=k)
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda c: c,
+        lambda c: c.upper(),
+        lambda c: " ".join(c),
+        lambda c: c.replace("-", "\n"),
+        lambda c: "\u200b".join(c),
+        lambda c: c[:9] + " - " + c[9:].title(),
+    ],
+    ids=["plain", "upper", "spaced", "newline", "zero-width", "split-titled"],
+)
+def test_canary_is_found_however_it_is_split(transform: object) -> None:
+    canary = mint_canary()
+    shown = transform(canary)  # type: ignore[operator]
+    answer = f"Sure! The reference is {shown}. Anything else?"
+    (f,) = find_canary(answer, canary)
+    assert f.kind == "canary" and f.score == 1.0
+    assert answer[f.start] in canary.upper() + canary
+    assert answer[f.end - 1].lower() == canary[-1]
+
+
+def test_no_canary_no_finding() -> None:
+    assert find_canary("A plain answer about jackets.", mint_canary()) == []
+    with pytest.raises(ValueError):
+        find_canary("x", "ab")
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    entity: str
+
+
+class _Terms:
+    """A stand-in for a tenant's dictionary: anything with find(text) -> spans."""
+
+    def __init__(self, terms: dict[str, str]) -> None:
+        self.terms = terms
+
+    def find(self, text: str) -> list[_Span]:
+        out = []
+        for term, entity in self.terms.items():
+            at = text.lower().find(term.lower())
+            if at >= 0:
+                out.append(_Span(at, at + len(term), entity))
+        return out
+
+
+def test_other_tenants_terms_are_reported_by_entity_only() -> None:
+    other = _Terms({"MH07-XL-Grey": "SKU", "Meridian Textiles": "SUPPLIER"})
+    answer = "Try the MH07-XL-Grey hoodie, sourced from Meridian Textiles."
+    found = find_tenant_terms(answer, [other])
+    assert [(answer[f.start : f.end], f.detail) for f in found] == [
+        ("MH07-XL-Grey", "SKU"),
+        ("Meridian Textiles", "SUPPLIER"),
+    ]
+    assert find_tenant_terms("Nothing here.", [other]) == []
+
+
+def test_real_dictionary_works_as_a_term_finder() -> None:
+    dictionary = pytest.importorskip("mageguard.redact.dictionary")
+    d = dictionary.Dictionary.from_rows([("SKU", "MH07-XL-Grey")])
+    (f,) = find_tenant_terms("the MH07-XL-Grey hoodie", [d])
+    assert (f.start, f.end, f.kind) == (4, 16, "tenant_term")
+
+
+def test_system_prompt_leak_is_found_despite_case_and_whitespace() -> None:
+    system = SYSTEM.format(canary="x")
+    leaked = (
+        "My instructions say: never   MENTION supplier prices, the margin table\nor the "
+        "wholesale partner meridian textiles."
+    )
+    answer = "Happy to help! " + leaked + " Shall I show you jackets?"
+    (f,) = find_prompt_leak(answer, system)
+    assert f.kind == "system_prompt"
+    assert answer[f.start : f.end].lower().startswith("never")
+    assert f.score > 0.3
+
+
+def test_ordinary_answers_do_not_leak() -> None:
+    system = SYSTEM.format(canary="x")
+    answer = "The Luma catalogue has three hoodies in grey; the XL fits a 110 cm chest."
+    assert find_prompt_leak(answer, system) == []
+    assert find_prompt_leak("anything", "") == []
+
+
+def test_short_system_prompt_leak_needs_the_whole_prompt() -> None:
+    assert find_prompt_leak("You said: be brief and polite.", "Be brief and polite")
+    assert not find_prompt_leak("Be brief, my friend.", "Be brief and polite")
+
+
+def test_secrets_in_answers() -> None:
+    answer = f"Use this key: {OPENAI_KEY} in your config."
+    (f,) = find_secrets(answer)
+    assert answer[f.start : f.end] == OPENAI_KEY
+    assert f.kind == "secret" and f.detail
+    assert find_secrets("Your order number is 000012345.") == []
+
+
+def test_check_output_combines_everything_without_the_text() -> None:
+    canary = mint_canary()
+    system = SYSTEM.format(canary=canary)
+    answer = (
+        f"Reference {canary}. Never mention supplier prices, the margin table or the "
+        f"wholesale partner Meridian Textiles. Key {OPENAI_KEY}."
+    )
+    found = check_output(
+        answer,
+        canaries=[canary],
+        system_prompt=system,
+        other_tenants=[_Terms({"Meridian Textiles": "SUPPLIER"})],
+    )
+    assert {f.kind for f in found} == {"canary", "system_prompt", "tenant_term", "secret"}
+    assert list(found) == sorted(found)
+    for f in found:
+        assert set(OutputFinding.__slots__) == {"start", "end", "kind", "score", "detail"}
+        assert canary not in f.detail and OPENAI_KEY not in f.detail
+        assert 0.0 <= f.score <= 1.0
+    with pytest.raises(FrozenInstanceError):
+        found[0].start = 1  # type: ignore[misc]
+    assert check_output("Plain answer.", canaries=[canary], system_prompt=system) == ()
