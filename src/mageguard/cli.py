@@ -280,6 +280,308 @@ def rules_command(fmt: str) -> None:
     Console().print(out)
 
 
+@app.command("redact", context_settings=CONTEXT)
+@click.option(
+    "--jsonl",
+    "jsonl",
+    type=click.File("rb"),
+    metavar="IN.jsonl",
+    help='Rows {"id", "text"}; writes {"id", "redacted", "spans"} per row. '
+    "'-' reads standard input. Without it, redacts standard input as one text.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Where to write (default: standard output).",
+)
+@click.option(
+    "--dictionary",
+    envvar="MAGEGUARD_DICTIONARY",
+    metavar="CSV|DSN",
+    help="The tenant's proprietary dictionary: a catalogue CSV export or the store's "
+    "database (mysql://...). SKUs, products, suppliers, costs, customers.",
+)
+@click.option(
+    "--policy",
+    envvar="MAGEGUARD_POLICY",
+    type=_path(dir_okay=False),
+    help="Redaction policy YAML (operators per entity and surface).",
+)
+@click.option(
+    "--surface",
+    envvar="MAGEGUARD_SURFACE",
+    help="The surface the text comes from (checkout_payment blocks card data).",
+)
+def redact_command(
+    jsonl: Any, output: Any, dictionary: str | None, policy: Path | None, surface: str | None
+) -> None:
+    """Replace personal data, secrets and proprietary terms with typed placeholders.
+
+    Streams in constant memory. Exit 0; 1 when some rows could not be processed (an error
+    line is written for each); 2 on a bad dictionary or policy.
+    """
+    from mageguard.redact import jsonl as redact_jsonl
+    from mageguard.redact.dictionary import Dictionary
+    from mageguard.redact.engine import Redactor
+    from mageguard.redact.policy import Policy
+
+    try:
+        redactor = Redactor(
+            dictionary=Dictionary.load(dictionary, _cache_dir("dictionaries"))
+            if dictionary
+            else None,
+            policy=Policy.load(policy),
+        )
+        if jsonl is None:
+            text = sys.stdin.buffer.read().decode("utf-8", "replace")
+            result = redactor.redact(text, surface=surface)
+            if result.blocked:
+                _fail(f"blocked by policy: {', '.join(result.blocked)}")
+            output.write(result.text)
+            return
+        errors = redact_jsonl.run(redactor, jsonl, output, surface=surface)
+    except MageguardError as exc:
+        _fail(str(exc))
+    sys.exit(1 if errors else 0)
+
+
+@app.command("guard", context_settings=CONTEXT)
+@click.option(
+    "--jsonl",
+    "jsonl",
+    type=click.File("rb"),
+    required=True,
+    metavar="IN.jsonl",
+    help='Rows {"id", "text"}; writes {"id", "score", "verdict"} per row '
+    "(score in [0, 1], higher = more likely an attack). '-' reads standard input.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Where to write (default: standard output).",
+)
+@click.option(
+    "--dictionary",
+    envvar="MAGEGUARD_DICTIONARY",
+    metavar="CSV|DSN",
+    help='The tenant\'s dictionary: each row also gets "terms", the number of '
+    "proprietary terms its text carries.",
+)
+@click.option(
+    "--policy",
+    envvar="MAGEGUARD_POLICY",
+    type=_path(dir_okay=False),
+    help="Policy YAML; its guard.threshold overrides the model's 1%-FPR threshold.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Add the rule ids and segment offsets behind each score (never the text).",
+)
+def guard_command(
+    jsonl: Any, output: Any, dictionary: str | None, policy: Path | None, explain: bool
+) -> None:
+    """Score prompts for prompt injection: direct, indirect (reviews, e-mails, product data
+    placed into prompts), jailbreaks and prompt extraction.
+
+    Streams in constant memory. Exit 0; 1 when some rows could not be scored.
+    """
+    from mageguard.guard.injection import InjectionGuard, default_guard
+    from mageguard.guard.jsonl import stream_jsonl
+    from mageguard.redact.dictionary import Dictionary
+    from mageguard.redact.policy import Policy
+
+    try:
+        guard = default_guard()
+        threshold = Policy.load(policy).guard_threshold if policy else None
+        if threshold is not None:
+            guard = InjectionGuard(guard.rules, guard.model, threshold)
+        terms = Dictionary.load(dictionary, _cache_dir("dictionaries")) if dictionary else None
+    except MageguardError as exc:
+        _fail(str(exc))
+    extra = None
+    if terms is not None:
+
+        def extra(text: str) -> dict[str, Any]:
+            return {"terms": len(terms.find(text))}
+
+    stats = stream_jsonl(jsonl, output, guard=guard, explain=explain, extra=extra)
+    sys.exit(1 if stats.errors else 0)
+
+
+@app.group("logs", context_settings=CONTEXT)
+def logs_group() -> None:
+    """Find and scrub prompts, responses, personal data and secrets in Magento's logs.
+
+    \b
+    PATH is a Magento root (var/log/*.log and rotations, var/report, var/debug/db.log),
+    a directory of logs, or a file; gzip is read (and written) transparently.
+    """
+
+
+def _logs_redaction_options(fn: Any) -> Any:
+    fn = click.option(
+        "--policy",
+        envvar="MAGEGUARD_POLICY",
+        type=_path(dir_okay=False),
+        help="Redaction policy YAML; its 'logging' surface applies.",
+    )(fn)
+    return click.option(
+        "--dictionary",
+        envvar="MAGEGUARD_DICTIONARY",
+        metavar="CSV|DSN",
+        help="The tenant's proprietary dictionary (catalogue CSV or mysql://...): SKUs, "
+        "products, suppliers, costs, customers.",
+    )(fn)
+
+
+def _logs_internal_error(exc: Exception) -> NoReturn:
+    if os.environ.get("MAGEGUARD_DEBUG"):
+        traceback.print_exc()
+    _fail(f"internal error: {type(exc).__name__}: {exc} (set MAGEGUARD_DEBUG=1 for a traceback)")
+
+
+@logs_group.command("scan", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=_path())
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    envvar="MAGEGUARD_LOGS_FORMAT",
+    type=click.Choice(["table", "json"], case_sensitive=False),
+    default="table",
+    help="table (default) or json (stable, for machines).",
+)
+@click.option(
+    "--output",
+    "-o",
+    envvar="MAGEGUARD_LOGS_OUTPUT",
+    type=_path(dir_okay=False),
+    help="Write the report to this file instead of standard output.",
+)
+@_logs_redaction_options
+def logs_scan_command(
+    paths: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    dictionary: str | None,
+    policy: Path | None,
+) -> None:
+    """Report what Magento's logs hold: counts per entity and kind, first and last line,
+    masked examples. The report quotes no value: safe to paste into a ticket.
+
+    \b
+    Exit codes: 0 clean; 1 findings; 2 a file could not be read, or usage error.
+    """
+    from mageguard.logs import plan
+    from mageguard.logs.formats import LogFormat, render
+    from mageguard.logs.redaction import build_redactor
+    from mageguard.logs.scan import scan_logs
+
+    try:
+        redactor = build_redactor(dictionary, policy, _cache_dir("dictionaries"))
+        result = scan_logs(list(paths), redactor)
+        text = render(result, LogFormat(fmt.lower()))
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            try:
+                output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise MageguardError(f"cannot write {output}: {exc.strerror}") from None
+    except MageguardError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # the tool broke: exit 2, never 1
+        _logs_internal_error(exc)
+    sys.exit(plan.scan_exit_code(result))
+
+
+@logs_group.command("scrub", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=_path())
+@click.option(
+    "--confirm",
+    is_flag=True,
+    help="Replace each original by its redacted copy, only if unchanged since scrub. "
+    "Deliberately no environment variable: confirm on the command line.",
+)
+@click.option(
+    "--backup-dir",
+    envvar="MAGEGUARD_LOGS_BACKUP_DIR",
+    type=_path(file_okay=False),
+    help="Keep each original here (mirroring its absolute path) before replacing it. "
+    "Required with --confirm unless --no-backup.",
+)
+@click.option(
+    "--no-backup",
+    is_flag=True,
+    help="With --confirm: replace originals without keeping them. Not recoverable.",
+)
+@click.option(
+    "--ai-lines",
+    envvar="MAGEGUARD_LOGS_AI_LINES",
+    type=click.Choice(["redact", "remove"], case_sensitive=False),
+    default="redact",
+    help="Lines that log prompts or model responses: redact the data in them (default), "
+    "or remove their whole message, keeping Magento's timestamp, channel and level.",
+)
+@_logs_redaction_options
+def logs_scrub_command(
+    paths: tuple[Path, ...],
+    confirm: bool,
+    backup_dir: Path | None,
+    no_backup: bool,
+    ai_lines: str,
+    dictionary: str | None,
+    policy: Path | None,
+) -> None:
+    """Write a redacted copy next to each log (<file>.mageguard-redacted) and say what
+    --confirm would do; no original is changed. Values become typed tokens ([EMAIL],
+    [CARD]) or masks (secrets: sk-p****), per the policy's 'logging' surface.
+
+    \b
+    Then, after review:
+        mageguard logs scrub --confirm --backup-dir DIR PATH...
+    replaces each original whose size, mtime and SHA-256 still match the copy's
+    manifest; one that grew (still being written) or changed is skipped and reported.
+    Exit codes: 0 done; 1 some file changed or grew, not handled (run again); 2 error.
+    """
+    from mageguard.logs import plan
+    from mageguard.logs.confirm import confirm_logs
+    from mageguard.logs.redaction import build_redactor
+    from mageguard.logs.scrub import AiLines, ScrubOptions, scrub_logs
+
+    if backup_dir is not None and no_backup:
+        _fail("--backup-dir and --no-backup exclude each other")
+    if confirm and backup_dir is None and not no_backup:
+        _fail("--confirm needs --backup-dir DIR (or, to keep no original, --no-backup)")
+    exclude = [backup_dir] if backup_dir is not None else []
+    try:
+        if confirm:
+            confirmed = confirm_logs(list(paths), backup_dir)
+            sys.stdout.write(plan.describe_confirm(confirmed))
+            code = plan.confirm_exit_code(confirmed)
+        else:
+            redactor = build_redactor(dictionary, policy, _cache_dir("dictionaries"))
+            options = ScrubOptions(ai_lines=AiLines(ai_lines.lower()))
+            scrubbed = scrub_logs(list(paths), redactor, options, exclude)
+            sys.stdout.write(plan.describe_scrub(scrubbed, backup_dir, no_backup))
+            code = plan.scrub_exit_code(scrubbed)
+    except MageguardError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # the tool broke: exit 2, never 1
+        _logs_internal_error(exc)
+    sys.exit(code)
+
+
+def _cache_dir(kind: str) -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "mageguard" / kind
+
+
 def _options(cfg: dict[str, Any], **flags: Any) -> ScanOptions:
     def pick(flag: Any, key: str, default: Any = None) -> Any:
         return flag if flag not in (None, (), []) else cfg.get(key, default)
