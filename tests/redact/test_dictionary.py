@@ -110,3 +110,12 @@ def test_a_hundred_thousand_terms_build_in_seconds() -> None:
     d = Dictionary.from_rows(rows)
     assert time.perf_counter() - started < 20  # generous: the bench measures the real figure
     assert [s.entity for s in d.find("ship MG-004242-X today")] == ["SKU"]
+
+
+def test_known_cost_values_are_found_as_costs_wherever_they_appear() -> None:
+    d = small()
+    assert found(d, "the supplier quoted $34.00 and 1299.50 again") == [
+        ("COST", "34.00"),
+        ("COST", "1299.50"),
+    ]
+    assert found(d, "we sold 34 units") == []

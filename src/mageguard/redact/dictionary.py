@@ -107,6 +107,8 @@ class Dictionary:
                 continue  # "29" or "1024" as a term would match every number
             seen.setdefault(text, entity)
         cost_values = frozenset(v for c in costs if (v := money(c)) is not None)
+        for value in cost_values:  # a cost is secret wherever it appears, with or without "cost"
+            seen.setdefault(value, "COST")
         terms = [Term(t, e) for t, e in sorted(seen.items())]
         return Dictionary(terms=terms, costs=cost_values, name=name)._build()
 
@@ -213,7 +215,15 @@ class Dictionary:
         folded = fold(text)
         hits = self._hits_hyperscan(folded) if self._hs is not None else self._hits_ac(folded)
         spans = [
-            Span(start, end, self.terms[i].entity, 0.9, f"dictionary:{self.name}")
+            # A known cost scores below the amount detector, whose span takes the currency
+            # sign with it ("$12.50" rather than "$" + "12.50") where both fire.
+            Span(
+                start,
+                end,
+                self.terms[i].entity,
+                0.75 if self.terms[i].entity == "COST" else 0.9,
+                f"dictionary:{self.name}",
+            )
             for start, end, i in hits
             if _boundary(folded, start, end)
         ]

@@ -69,11 +69,9 @@ class Redactor:
     ) -> None:
         self.policy = policy or Policy.load()
         found: list[Detector] = list(default_detectors() if detectors is None else detectors)
-        costs: frozenset[str] = frozenset()
         if dictionary is not None:
-            found.append(DictionaryDetector(dictionary))
-            costs = dictionary.costs
-        found.append(AmountDetector(costs))
+            found.append(DictionaryDetector(dictionary))  # its terms include the cost values
+        found.append(AmountDetector())
         self.detectors: tuple[Detector, ...] = tuple(found)
         self.hash_key = hash_key
 

@@ -9,8 +9,8 @@ import pytest
 from mageguard.redact.detectors.amounts import AmountDetector
 
 
-def found(text: str, costs: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
-    return [(s.entity, text[s.start : s.end]) for s in AmountDetector(costs).detect(text)]
+def found(text: str) -> list[tuple[str, str]]:
+    return [(s.entity, text[s.start : s.end]) for s in AmountDetector().detect(text)]
 
 
 @pytest.mark.parametrize(
@@ -45,9 +45,9 @@ def test_numbers_that_are_not_prices_are_kept(text: str) -> None:
     assert found(text) == []
 
 
-def test_a_known_cost_is_a_cost_without_any_pricing_word() -> None:
-    assert found("the supplier quoted 47.87 again", frozenset({"47.87"})) == [("COST", "47.87")]
-    assert found("the supplier quoted 47 again", frozenset({"47.00"})) == []
+def test_an_amount_far_from_any_pricing_word_is_kept() -> None:
+    text = "The price list is attached." + " filler" * 20 + " we shipped 42 boxes"
+    assert found(text) == []
 
 
 def test_pathological_input_finishes_in_linear_time() -> None:
