@@ -48,8 +48,9 @@ COST_COLUMNS = ("standard_cost", "cost", "supplier_price", "last_receipt_cost", 
 def fold(text: str) -> str:
     """Lower-case without changing the length (str.lower() turns 'İ' into two chars, which
     would shift every offset after it)."""
-    if text.isascii():
-        return text.lower()
+    low = text.lower()
+    if len(low) == len(text):
+        return low  # the common case, ASCII or not: no character changed length
     return "".join(c if len(low := c.lower()) != 1 else low for c in text)
 
 
@@ -259,11 +260,11 @@ def _boundary(text: str, start: int, end: int) -> bool:
 
 
 def _longest(spans: list[Span]) -> list[Span]:
-    spans.sort(key=lambda s: (s.start, -s.length))
+    spans.sort(key=lambda s: (s.start, s.start - s.end))
     out: list[Span] = []
     for s in spans:
         if out and s.start < out[-1].end:
-            if s.length > out[-1].length and s.end > out[-1].end:
+            if s.end - s.start > out[-1].end - out[-1].start and s.end > out[-1].end:
                 out[-1] = s
             continue
         out.append(s)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import re
+import string
+
 import pytest
 
 from mageguard.redact.detectors import validators as v
@@ -69,3 +73,65 @@ def test_stdnum_validator_by_module_name() -> None:
     assert v.resolve("stdnum:nl.bsn")("111222333")
     with pytest.raises(KeyError):
         v.resolve("no_such_validator")
+
+
+def _ipv4_reference(value: str) -> bool:
+    """The validator as it was, on ipaddress."""
+    import ipaddress
+
+    try:
+        addr = ipaddress.IPv4Address(value)
+    except ValueError:
+        return False
+    return not (addr.is_unspecified or str(addr) == "255.255.255.255")
+
+
+def test_ipv4_agrees_with_ipaddress() -> None:
+    rng = random.Random(4)
+    octets = ["0", "1", "9", "10", "99", "100", "199", "249", "250", "255", "256", "999", "1000"]
+    odd = ["", "00", "01", "007", "x", " 1", "0x1", "+1", "\u0661", "1 "]
+    values = ["0.0.0.0", "255.255.255.255", "1.2.3.4", "1.2.3", "1.2.3.4.5", "1..2.3"]
+    for _ in range(5000):
+        parts = [rng.choice(octets if rng.random() > 0.05 else odd) for _ in range(4)]
+        values.append(".".join(parts[: rng.choice([3, 4, 4, 4])]))
+    assert [v.ipv4(x) for x in values] == [_ipv4_reference(x) for x in values]
+
+
+def _random_iban(rng: random.Random) -> str:
+    """A registered country's IBAN with the right layout and check digits, then maybe
+    spaced, damaged or cut short."""
+    from stdnum import iban as std_iban
+    from stdnum import numdb
+
+    countries = ["DE", "FR", "GB", "ES", "IT", "NL", "BE", "NO", "ME", "PL", "CH", "IE", "ZZ"]
+    cc = rng.choice(countries)
+    info = numdb.get("iban").info(cc)[0][1]
+    pools = {"n": string.digits, "a": string.ascii_uppercase, "c": string.digits + "ABCXYZ"}
+    bban = "".join(
+        rng.choice(pools[kind])
+        for count, kind in re.findall(r"([1-9][0-9]*)!([nac])", info.get("bban", "16!n"))
+        for _ in range(int(count))
+    )
+    value = cc + (std_iban.calc_check_digits(f"{cc}00{bban}") if info else "00") + bban
+    if rng.random() < 0.5:
+        value = " ".join(value[i : i + 4] for i in range(0, len(value), 4))
+    if rng.random() < 0.3:
+        i = rng.randrange(len(value))
+        value = value[:i] + rng.choice("07AZ -.\u00df`\u2013\ta") + value[i + 1 :]
+    elif rng.random() < 0.1:
+        value = value[: rng.randrange(len(value))]
+    return value
+
+
+def test_iban_agrees_with_stdnum() -> None:
+    from stdnum import iban as std_iban
+
+    rng = random.Random(9)
+    values = [_random_iban(rng) for _ in range(3000)]
+    values += ["", "D", "DE89", " DE89 3704 0044 0532 0130 00 ", "de89 3704 0044 0532 0130 00"]
+    assert [v.iban(x) for x in values] == [std_iban.is_valid(x) for x in values]
+    assert sum(v.iban(x) for x in values) > 1000  # the corpus holds valid ones too
+
+
+def test_luhn_of_non_ascii_digits_is_false() -> None:
+    assert not v.luhn("\u0664\u0661\u0661\u0661")

@@ -17,7 +17,7 @@ from mageguard.redact.detectors.scanner import Scanner
 
 @functools.cache
 def pattern_detectors() -> tuple[Detector, ...]:
-    """The regex-and-checksum detectors: ~60 MB/s on one core on 2 KB shop prompts."""
+    """The regex-and-checksum detectors: ~20 us per 2 KB shop prompt on one core."""
     return (patterns.PatternDetector(Scanner(patterns.triggers())),)
 
 
