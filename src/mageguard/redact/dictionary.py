@@ -92,6 +92,10 @@ class Dictionary:
     _automaton: Any = None
     _hs: Any = None
     _scratch: Any = None
+    _lengths: list[int] = field(default_factory=list)
+    _entities: list[str] = field(default_factory=list)
+    _scores: list[float] = field(default_factory=list)
+    _name: str = ""
 
     # ------------------------------------------------------------------ building
 
@@ -158,6 +162,13 @@ class Dictionary:
         return dictionary
 
     def _build(self) -> Dictionary:
+        # Per-term columns, read by index in find()'s loop.
+        self._lengths = [len(t.text) for t in self.terms]
+        self._entities = [t.entity for t in self.terms]
+        # A known cost scores below the amount detector, whose span takes the currency sign
+        # with it ("$12.50" rather than "$" + "12.50") where both fire.
+        self._scores = [0.75 if t.entity == "COST" else 0.9 for t in self.terms]
+        self._name = f"dictionary:{self.name}"
         automaton = ahocorasick.Automaton()
         for i, term in enumerate(self.terms):
             automaton.add_word(term.text, i)
@@ -210,53 +221,54 @@ class Dictionary:
         return len(self.terms)
 
     def find(self, text: str) -> list[Span]:
-        """Whole-word, case-insensitive matches, longest first where they overlap."""
+        """Whole-word, case-insensitive matches, longest first where they overlap. This runs
+        on every prompt of every request: it is written for few Python operations per hit."""
         if not self.terms or not text:
             return []
         folded = fold(text)
-        hits = self._hits_hyperscan(folded) if self._hs is not None else self._hits_ac(folded)
-        spans = [
-            # A known cost scores below the amount detector, whose span takes the currency
-            # sign with it ("$12.50" rather than "$" + "12.50") where both fire.
-            Span(
-                start,
-                end,
-                self.terms[i].entity,
-                0.75 if self.terms[i].entity == "COST" else 0.9,
-                f"dictionary:{self.name}",
-            )
-            for start, end, i in hits
-            if _boundary(folded, start, end)
-        ]
-        return _longest(spans)
+        hits = self._hits_hyperscan(folded) if self._hs is not None else list(self._hits_ac(folded))
+        if not hits:
+            return []
+        entities, scores, name = self._entities, self._scores, self._name
+        size = len(folded)
+        spans: list[Span] = []
+        append = spans.append
+        for start, end, i in hits:
+            if start > 0:
+                before = folded[start - 1]
+                if before.isalnum() or before == "_":
+                    continue
+            if end < size:
+                after = folded[end]
+                if after.isalnum() or after == "_":
+                    continue
+            append(Span(start, end, entities[i], scores[i], name))
+        return _longest(spans) if len(spans) > 1 else spans
 
     def _hits_ac(self, folded: str) -> Iterator[tuple[int, int, int]]:
+        lengths = self._lengths
         for end, i in self._automaton.iter(folded):
-            length = len(self.terms[i].text)
-            yield end + 1 - length, end + 1, i
+            yield end + 1 - lengths[i], end + 1, i
 
     def _hits_hyperscan(self, folded: str) -> list[tuple[int, int, int]]:
         data = folded.encode("utf-8", "surrogatepass")
-        found: list[tuple[int, int, int]] = []
+        found: list[tuple[int, int]] = []
+        add = found.append
 
         def on_match(i: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-            found.append((end, i, 0))
+            add((end, i))
 
         self._hs.scan(data, match_event_handler=on_match, scratch=self._scratch)
         if not found:
             return []
-        ascii_text = len(data) == len(folded)
+        lengths = self._lengths
+        if len(data) == len(folded):
+            return [(end - lengths[i], end, i) for end, i in found]
         out = []
-        for end_byte, i, _ in found:
-            end = end_byte if ascii_text else len(data[:end_byte].decode("utf-8", "ignore"))
-            out.append((end - len(self.terms[i].text), end, i))
+        for end_byte, i in found:
+            end = len(data[:end_byte].decode("utf-8", "ignore"))
+            out.append((end - lengths[i], end, i))
         return out
-
-
-def _boundary(text: str, start: int, end: int) -> bool:
-    before = text[start - 1] if start > 0 else " "
-    after = text[end] if end < len(text) else " "
-    return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
 
 
 def _longest(spans: list[Span]) -> list[Span]:

@@ -78,12 +78,12 @@ class Redactor:
     def analyze(self, text: str) -> list[Span]:
         """Spans at or above the policy's minimum score, one per stretch of text."""
         spans: list[Span] = []
-        disabled = self.policy.disabled
         for detector in self.detectors:
-            for span in detector.detect(text):
-                if span.score >= self.policy.min_score and span.entity not in disabled:
-                    spans.append(span)
-        return resolve_overlaps(spans)
+            spans.extend(detector.detect(text))
+        if not spans:
+            return spans
+        floor, disabled = self.policy.min_score, self.policy.disabled
+        return resolve_overlaps([s for s in spans if s.score >= floor and s.entity not in disabled])
 
     def redact(
         self, text: str, vault: Vault | None = None, surface: str | None = None
