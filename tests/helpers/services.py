@@ -2,7 +2,8 @@
 
 A service that is not reachable skips the tests that need it, with the reason; under
 CI=true it fails them instead, so that a CI run can never pass by skipping what it must
-prove. Connection parameters come from MAGEGUARD_TEST_MARIADB_{HOST,PORT,USER,PASSWORD}.
+prove. Connection parameters come from MAGEGUARD_TEST_MARIADB_{HOST,PORT,USER,PASSWORD}
+and MAGEGUARD_TEST_POSTGRES_{HOST,PORT,USER,PASSWORD,DATABASE}.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import quote
 
+import psycopg
 import pymysql
 import pytest
 from pymysql.constants import CLIENT
@@ -50,6 +52,27 @@ class MariaDB:
         return f"{scheme}://{login}@{self.host}:{self.port}/{database}"
 
 
+@dataclass(frozen=True)
+class Postgres:
+    host: str = "127.0.0.1"
+    port: int = 5432
+    user: str = "postgres"
+    password: str = ""
+    database: str = "test"
+
+    def dsn(self, *, schema: str | None = None) -> str:
+        """A libpq URI; `schema` goes into its search_path (options=-csearch_path=...)."""
+        login = quote(self.user, safe="")
+        login += f":{quote(self.password, safe='')}" if self.password else ""
+        dsn = f"postgresql://{login}@{self.host}:{self.port}/{self.database}"
+        if schema is not None:
+            dsn += "?options=" + quote(f"-csearch_path={schema}", safe="")
+        return dsn
+
+    def connect(self, *, schema: str | None = None) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.dsn(schema=schema), autocommit=True, connect_timeout=3)
+
+
 def unavailable(reason: str) -> NoReturn:
     """Skip, or fail under CI=true: the one place that decides."""
     if os.environ.get("CI", "").strip().lower() == "true":
@@ -74,3 +97,41 @@ def require_mariadb() -> MariaDB:
             f"{server.user}: {exc.args[-1]}"
         )
     return server
+
+
+def require_postgres() -> Postgres:
+    """The local PostgreSQL's connection parameters, once it answered a connection."""
+    env = os.environ.get
+    server = Postgres(
+        env("MAGEGUARD_TEST_POSTGRES_HOST", "127.0.0.1"),
+        int(env("MAGEGUARD_TEST_POSTGRES_PORT", "5432")),
+        env("MAGEGUARD_TEST_POSTGRES_USER", "postgres"),
+        env("MAGEGUARD_TEST_POSTGRES_PASSWORD", ""),
+        env("MAGEGUARD_TEST_POSTGRES_DATABASE", "test"),
+    )
+    try:
+        server.connect().close()
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()
+        unavailable(
+            f"PostgreSQL is not reachable at {server.host}:{server.port}/{server.database} as "
+            f"{server.user}: {first[0] if first else type(exc).__name__}"
+        )
+    return server
+
+
+def require_redis() -> str:
+    """A Redis URL on a database of its own per xdist worker (1..15), emptied first."""
+    import redis
+
+    url = os.environ.get("MAGEGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    db = 1 + (int(worker) if worker.isdigit() else 0) % 15
+    full = f"{url.rstrip('/')}/{db}"
+    try:
+        client = redis.Redis.from_url(full, socket_connect_timeout=2)
+        client.flushdb()
+        client.close()
+    except redis.RedisError as exc:
+        unavailable(f"Redis is not reachable at {url}: {exc}")
+    return full
