@@ -655,5 +655,15 @@ def _emit(result: ScanResult, fmt: OutputFormat, output: Path | None) -> None:
         raise MageguardError(f"cannot write {output}: {exc.strerror}") from None
 
 
+def _register() -> None:
+    from mageguard.gateway.command import audit_group, gateway_command
+
+    app.add_command(gateway_command)
+    app.add_command(audit_group)
+
+
+_register()
+
+
 def main() -> None:
     app(prog_name="mageguard")
