@@ -24,6 +24,7 @@ import yaml
 from mageguard.backends.base import Locality
 from mageguard.catalog import load_catalog
 from mageguard.catalog.loader import SafeLoader, validate
+from mageguard.egress.policy import EgressPolicy
 from mageguard.errors import CatalogError, ConfigError
 from mageguard.redact.policy import Policy
 
@@ -105,6 +106,22 @@ class FlagSpec:
 
 
 @dataclass(frozen=True)
+class ProxySource:
+    network: str  # CIDR of Magento hosts speaking for `tenant`
+    tenant: str
+
+
+@dataclass(frozen=True)
+class ProxySpec:
+    host: str = "127.0.0.1"
+    port: int = 3128
+    max_connections: int = 512
+    header_timeout: float = 10.0  # a client that does not finish its request line + headers
+    idle_timeout: float = 300.0  # a tunnel with no bytes either way for this long is closed
+    sources: tuple[ProxySource, ...] = ()
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     source: str  # the file, or "embedded defaults"
     host: str
@@ -128,6 +145,8 @@ class GatewayConfig:
     max_output_tokens: int = 1024
     request_timeout: float = 60.0
     dev_key: str | None = None  # a freshly generated development key, to print once
+    egress: EgressPolicy = field(default_factory=EgressPolicy)
+    proxy: ProxySpec | None = None  # the forward proxy, when enabled
 
 
 def data_dir_default() -> Path:
@@ -293,6 +312,8 @@ def from_mapping(
         max_output_tokens=int(limits.get("max_output_tokens", 1024)),
         request_timeout=float(limits.get("request_timeout", 60.0)),
         dev_key=dev_key,
+        egress=EgressPolicy.from_mapping(raw.get("egress"), f"{where}: egress"),
+        proxy=_proxy(raw.get("proxy")),
     )
     cross_check(config, where)
     return config
@@ -335,6 +356,20 @@ def _tenant(raw: Mapping[str, Any], path_of: Any) -> TenantSpec:
         policy=_policy(raw.get("policy"), path_of),
         requests_per_minute=raw.get("requests_per_minute"),
         fallback_answers=dict(raw.get("fallback_answers") or {}),
+    )
+
+
+def _proxy(raw: Mapping[str, Any] | None) -> ProxySpec | None:
+    if not raw or not raw.get("enabled", True):
+        return None
+    listen = raw.get("listen") or {}
+    return ProxySpec(
+        host=listen.get("host", "127.0.0.1"),
+        port=int(listen.get("port", 3128)),
+        max_connections=int(raw.get("max_connections", 512)),
+        header_timeout=float(raw.get("header_timeout", 10.0)),
+        idle_timeout=float(raw.get("idle_timeout", 300.0)),
+        sources=tuple(ProxySource(s["cidr"], s["tenant"]) for s in raw.get("sources") or ()),
     )
 
 
@@ -390,6 +425,18 @@ def cross_check(config: GatewayConfig, where: str) -> None:
             _unique(seen, key.sha256, f"tenant {t.id} key {key.id}", where)
     for key in config.admin_keys:
         _unique(seen, key.sha256, f"admin key {key.id}", where)
+    if config.proxy is not None:
+        import ipaddress
+
+        for source in config.proxy.sources:
+            if source.tenant not in config.tenants:
+                raise ConfigError(f"{where}: proxy.sources: unknown tenant {source.tenant!r}")
+            try:
+                ipaddress.ip_network(source.network, strict=False)
+            except ValueError:
+                raise ConfigError(
+                    f"{where}: proxy.sources: {source.network!r} is not a CIDR range"
+                ) from None
     for flag in config.flags:
         if flag.tenant not in config.tenants:
             raise ConfigError(f"{where}: flags: unknown tenant {flag.tenant!r}")

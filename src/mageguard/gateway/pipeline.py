@@ -148,6 +148,7 @@ class Gateway:
         self._scores: dict[bytes, float] = {}  # blake2b of a guarded text -> its score
         self._embed_cache: dict[tuple[str, str, str], list[float]] = {}  # tenant-namespaced
         self.started = int(time.time())
+        self.proxy: Any = None  # the forward proxy (mageguard.egress.proxy), when enabled
 
     # ------------------------------------------------------------------ authenticate
 

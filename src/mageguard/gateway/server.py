@@ -33,7 +33,14 @@ async def open_gateway(config: GatewayConfig) -> Gateway:
     state = open_state(config.redis)
     if not await state.ping():
         raise RuntimeError("redis does not answer at the configured address")
-    return Gateway(config, tenants, backends, writer, state)
+    gateway = Gateway(config, tenants, backends, writer, state)
+    if config.proxy is not None:
+        from mageguard.egress.proxy import ForwardProxy
+
+        gateway.proxy = ForwardProxy(config.proxy, config.egress, writer.record)
+        await gateway.proxy.start()
+        log.warning("forward proxy on %s:%s", config.proxy.host, gateway.proxy.port)
+    return gateway
 
 
 async def _load(backends: Mapping[str, Backend]) -> None:
@@ -45,6 +52,8 @@ async def _load(backends: Mapping[str, Backend]) -> None:
 
 
 async def close_gateway(gateway: Gateway) -> None:
+    if gateway.proxy is not None:
+        await gateway.proxy.close()
     for backend in gateway.backends.values():
         try:
             await backend.close()
