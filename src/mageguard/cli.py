@@ -656,10 +656,11 @@ def _emit(result: ScanResult, fmt: OutputFormat, output: Path | None) -> None:
 
 
 def _register() -> None:
-    from mageguard.gateway.command import audit_group, gateway_command
+    from mageguard.gateway.command import audit_group, gateway_command, intercept_group
 
     app.add_command(gateway_command)
     app.add_command(audit_group)
+    app.add_command(intercept_group)
 
 
 _register()

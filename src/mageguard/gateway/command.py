@@ -131,3 +131,76 @@ def audit_verify_command(config_file: Path | None) -> None:
         return
     (click.echo if code == 0 else err.print)(message)
     sys.exit(code)
+
+
+@click.group("intercept", context_settings=CONTEXT)
+def intercept_group() -> None:
+    """Transparent interception for modules that hard-code a provider's host: a private
+    CA and per-host certificates, and the hosts entries that send those hosts to the
+    gateway (enable with the `intercept:` section of the gateway configuration)."""
+
+
+@intercept_group.command("init", context_settings=CONTEXT)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="MAGEGUARD_GATEWAY_CONFIG",
+    help="The gateway configuration.",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where to write the CA and certificates (default: intercept.ca_dir).",
+)
+def intercept_init_command(config_file: Path | None, directory: Path | None) -> None:
+    """Create the interception CA (once) and a certificate for every AI host of the
+    policy. Install ca.pem in the Magento hosts' trust store; ca.key stays here."""
+    from mageguard.egress.intercept import certifiable, init
+    from mageguard.gateway import config as gateway_config
+
+    try:
+        config = gateway_config.load(config_file, audit_only=True)
+        target = directory or (
+            config.intercept.ca_dir if config.intercept else config.data_dir / "intercept-ca"
+        )
+        hosts = [h for h in config.egress.ai_hosts() if certifiable(h)]
+        files = init(target, hosts)
+    except MageguardError as exc:
+        _fail(str(exc))
+        return
+    except OSError as exc:
+        _fail(f"cannot write the CA: {exc}")
+        return
+    click.echo(
+        f"CA: {files.cert} (trust it on the Magento hosts)\n"
+        f"{len(hosts)} host certificates in {target / 'hosts'}"
+    )
+
+
+@intercept_group.command("hosts", context_settings=CONTEXT)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="MAGEGUARD_GATEWAY_CONFIG",
+    help="The gateway configuration.",
+)
+@click.option("--address", required=True, help="The gateway's address as the Magento hosts see it.")
+def intercept_hosts_command(config_file: Path | None, address: str) -> None:
+    """Print /etc/hosts lines that send the AI hosts to the gateway (wildcard hosts need
+    a DNS override instead; they are listed as comments)."""
+    from mageguard.egress.intercept import hosts_lines
+    from mageguard.gateway import config as gateway_config
+
+    try:
+        config = gateway_config.load(config_file, audit_only=True)
+    except MageguardError as exc:
+        _fail(str(exc))
+        return
+    hosts = config.egress.ai_hosts()
+    click.echo(hosts_lines(address, hosts), nl=False)
+    for pattern in hosts:
+        if "*" in pattern:
+            click.echo(f"# needs a DNS override: {pattern}")

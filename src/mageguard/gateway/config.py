@@ -122,6 +122,15 @@ class ProxySpec:
 
 
 @dataclass(frozen=True)
+class InterceptSpec:
+    tenant: str  # intercepted callers no source names speak for this tenant
+    ca_dir: Path
+    host: str = "0.0.0.0"
+    port: int = 443
+    sources: tuple[ProxySource, ...] = ()
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     source: str  # the file, or "embedded defaults"
     host: str
@@ -147,6 +156,7 @@ class GatewayConfig:
     dev_key: str | None = None  # a freshly generated development key, to print once
     egress: EgressPolicy = field(default_factory=EgressPolicy)
     proxy: ProxySpec | None = None  # the forward proxy, when enabled
+    intercept: InterceptSpec | None = None  # TLS interception of AI hosts, when enabled
 
 
 def data_dir_default() -> Path:
@@ -314,6 +324,7 @@ def from_mapping(
         dev_key=dev_key,
         egress=EgressPolicy.from_mapping(raw.get("egress"), f"{where}: egress"),
         proxy=_proxy(raw.get("proxy")),
+        intercept=_intercept(raw.get("intercept"), path_of, data_dir),
     )
     cross_check(config, where)
     return config
@@ -373,6 +384,19 @@ def _proxy(raw: Mapping[str, Any] | None) -> ProxySpec | None:
     )
 
 
+def _intercept(raw: Mapping[str, Any] | None, path_of: Any, data_dir: Path) -> InterceptSpec | None:
+    if not raw or not raw.get("enabled", True):
+        return None
+    listen = raw.get("listen") or {}
+    return InterceptSpec(
+        tenant=raw["tenant"],
+        ca_dir=path_of(raw.get("ca_dir")) or data_dir / "intercept-ca",
+        host=listen.get("host", "0.0.0.0"),
+        port=int(listen.get("port", 443)),
+        sources=tuple(ProxySource(s["cidr"], s["tenant"]) for s in raw.get("sources") or ()),
+    )
+
+
 def _policy(value: str | Mapping[str, Any] | None, path_of: Any) -> Policy | None:
     """A redaction policy given by path or inline, checked now: a typo in an operator
     stops the gateway at start-up, not a customer's request."""
@@ -425,17 +449,23 @@ def cross_check(config: GatewayConfig, where: str) -> None:
             _unique(seen, key.sha256, f"tenant {t.id} key {key.id}", where)
     for key in config.admin_keys:
         _unique(seen, key.sha256, f"admin key {key.id}", where)
-    if config.proxy is not None:
+    sources = [
+        *(config.proxy.sources if config.proxy else ()),
+        *(config.intercept.sources if config.intercept else ()),
+    ]
+    if config.intercept is not None and config.intercept.tenant not in config.tenants:
+        raise ConfigError(f"{where}: intercept: unknown tenant {config.intercept.tenant!r}")
+    if sources:
         import ipaddress
 
-        for source in config.proxy.sources:
+        for source in sources:
             if source.tenant not in config.tenants:
-                raise ConfigError(f"{where}: proxy.sources: unknown tenant {source.tenant!r}")
+                raise ConfigError(f"{where}: sources: unknown tenant {source.tenant!r}")
             try:
                 ipaddress.ip_network(source.network, strict=False)
             except ValueError:
                 raise ConfigError(
-                    f"{where}: proxy.sources: {source.network!r} is not a CIDR range"
+                    f"{where}: sources: {source.network!r} is not a CIDR range"
                 ) from None
     for flag in config.flags:
         if flag.tenant not in config.tenants:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import hmac
 import logging
 import secrets
 import time
@@ -34,7 +35,8 @@ from mageguard.backends.base import (
     Usage,
 )
 from mageguard.catalog import load_catalog
-from mageguard.gateway.config import FlagSpec, GatewayConfig
+from mageguard.egress.intercept import INTERCEPT_HEADER
+from mageguard.gateway.config import DEFAULT_ROUTE, FlagSpec, GatewayConfig
 from mageguard.gateway.errors import GatewayError
 from mageguard.gateway.metrics import Metrics
 from mageguard.gateway.protocols.base import Answer, Dialect, Parsed
@@ -149,13 +151,51 @@ class Gateway:
         self._embed_cache: dict[tuple[str, str, str], list[float]] = {}  # tenant-namespaced
         self.started = int(time.time())
         self.proxy: Any = None  # the forward proxy (mageguard.egress.proxy), when enabled
+        self.intercept: Any = None  # the TLS interception listener, when enabled
+        self.intercept_secret: str | None = None  # marks requests that listener forwards
 
     # ------------------------------------------------------------------ authenticate
 
     def authenticate(self, ctx: Ctx, headers: Mapping[str, str]) -> Caller:
-        caller = self.tenants.authenticate(api_key(headers), headers.get("x-mageguard-surface"))
+        mark = headers.get(INTERCEPT_HEADER)
+        if mark is not None:
+            caller = self._intercepted(ctx, mark)
+        else:
+            caller = self.tenants.authenticate(api_key(headers), headers.get("x-mageguard-surface"))
         ctx.tenant, ctx.surface = caller.tenant.id, caller.surface
         return caller
+
+    def _intercepted(self, ctx: Ctx, mark: str) -> Caller:
+        """A request the TLS interception listener took from a module that thinks it is
+        talking to the provider: the listener's per-process secret proves it, the
+        caller's address named the tenant, and the provider key it sent was dropped."""
+        secret, _, rest = mark.partition(";")
+        if self.intercept_secret is None or not hmac.compare_digest(
+            secret.encode(), self.intercept_secret.encode()
+        ):
+            raise GatewayError(401, "invalid_api_key", "the API key is not valid")
+        fields = dict(kv.split("=", 1) for kv in rest.split(";") if "=" in kv)
+        tenant = self.tenants.by_id.get(fields.get("tenant", ""))
+        if tenant is None:
+            raise GatewayError(403, "unknown_tenant", "no tenant for this intercepted caller")
+        ctx.detail["intercepted"] = _code(fields.get("host", ""))
+        return Caller(tenant, DEFAULT_ROUTE, "intercept")
+
+    def _substitute_model(
+        self, ctx: Ctx, caller: Caller, parsed: Parsed, *, embeddings: bool
+    ) -> Parsed:
+        """An intercepted module asks for the provider's model by name; the tenant's own
+        model answers instead (the audit event says which was asked for)."""
+        if "intercepted" not in ctx.detail:
+            return parsed
+        spec = caller.tenant.spec
+        if parsed.request.model in self.router.known_models(spec):
+            return parsed
+        model = self.router.default_model(spec, caller.surface, embeddings=embeddings)
+        if model is None:
+            return parsed
+        ctx.detail["asked_model"] = _code(parsed.request.model)
+        return replace(parsed, request=replace(parsed.request, model=model))
 
     async def admit(self, ctx: Ctx, caller: Caller) -> None:
         """Quotas, and the audit trail's health: a request that could not be audited is
@@ -340,6 +380,7 @@ class Gateway:
             caller = self.authenticate(ctx, headers)
             await self.admit(ctx, caller)
             parsed = dialect.parse(body, self.config.max_output_tokens)
+            parsed = self._substitute_model(ctx, caller, parsed, embeddings=False)
             ctx.model, ctx.stream = parsed.request.model, parsed.stream
             self.validate(ctx, caller, parsed)
             vault, conversation = await self._vault(caller, headers)
@@ -631,6 +672,7 @@ class Gateway:
             caller = self.authenticate(ctx, headers)
             await self.admit(ctx, caller)
             parsed = parse_embeddings(body, self.config.max_messages)
+            parsed = self._substitute_model(ctx, caller, parsed, embeddings=True)
             ctx.model = parsed.request.model
             self.validate(ctx, caller, parsed)
             texts = self.redact(ctx, caller, parsed.inputs, Vault())

@@ -76,6 +76,18 @@ class Router:
         self.backends = backends
         self.breakers = {b: Breaker() for b in backends}
 
+    def known_models(self, tenant: TenantSpec) -> set[str]:
+        return {m for ids in tenant.routes.values() for b in ids for m in self.backends[b].models}
+
+    def default_model(self, tenant: TenantSpec, surface: str, *, embeddings: bool) -> str | None:
+        """The model an intercepted request gets when it names the provider's model
+        (gpt-4o-mini) that this tenant does not route: its chain's first one."""
+        for b in tenant.chain(surface):
+            spec = self.backends[b]
+            if (spec.embeddings if embeddings else spec.chat) and spec.models:
+                return spec.models[0]
+        return None
+
     def plan(
         self,
         tenant: TenantSpec,
@@ -91,8 +103,7 @@ class Router:
         now = time.monotonic() if now is None else now
         chain = [self.backends[b] for b in tenant.chain(surface)]
         chain = [b for b in chain if (b.embeddings if embeddings else b.chat)]
-        known = {m for ids in tenant.routes.values() for b in ids for m in self.backends[b].models}
-        if model not in known:
+        if model not in self.known_models(tenant):
             raise GatewayError(
                 404,
                 "model_not_found",

@@ -40,7 +40,33 @@ async def open_gateway(config: GatewayConfig) -> Gateway:
         gateway.proxy = ForwardProxy(config.proxy, config.egress, writer.record)
         await gateway.proxy.start()
         log.warning("forward proxy on %s:%s", config.proxy.host, gateway.proxy.port)
+    if config.intercept is not None:
+        await _start_intercept(gateway, config)
     return gateway
+
+
+async def _start_intercept(gateway: Gateway, config: GatewayConfig) -> None:
+    """TLS for the AI hosts, terminated here and handed to this gateway's own HTTP port."""
+    import ipaddress
+
+    from mageguard.egress.intercept import InterceptListener, new_secret, server_context
+
+    spec = config.intercept
+    assert spec is not None
+    gateway.intercept_secret = new_secret()
+    sources = [(ipaddress.ip_network(s.network, strict=False), s.tenant) for s in spec.sources]
+    gateway.intercept = InterceptListener(
+        spec.host,
+        spec.port,
+        server_context(spec.ca_dir),
+        config.port,
+        sources,
+        spec.tenant,
+        gateway.intercept_secret,
+        upstream_host="127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host,
+    )
+    await gateway.intercept.start()
+    log.warning("intercepting TLS for AI hosts on %s:%s", spec.host, gateway.intercept.port)
 
 
 async def _load(backends: Mapping[str, Backend]) -> None:
@@ -52,6 +78,8 @@ async def _load(backends: Mapping[str, Backend]) -> None:
 
 
 async def close_gateway(gateway: Gateway) -> None:
+    if gateway.intercept is not None:
+        await gateway.intercept.close()
     if gateway.proxy is not None:
         await gateway.proxy.close()
     for backend in gateway.backends.values():
