@@ -63,6 +63,9 @@ class EgressPolicy:
     magento_hosts: tuple[IPNetwork, ...] = ()
     gateway: Gateway | None = None
     services: tuple[Service, ...] = ()
+    # DNS servers the Magento hosts may query directly; the rendered network rules refuse
+    # every other resolver (and DNS over TLS), so lookups cannot route around the policy.
+    resolvers: tuple[IPAddress, ...] = ()
     _allow: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
     _deny: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
 
@@ -80,6 +83,7 @@ class EgressPolicy:
             magento_hosts=tuple(_network(c, where) for c in raw.get("magento_hosts") or ()),
             gateway=Gateway(**gateway) if gateway else None,
             services=tuple(Service(**s) for s in raw.get("services") or ()),
+            resolvers=tuple(_address(a, where) for a in raw.get("resolvers") or ()),
             _allow=tuple(host_pattern(h) for h in allow),
             _deny=tuple(host_pattern(h) for h in deny),
         )
@@ -157,6 +161,13 @@ def _network(value: str, where: str) -> IPNetwork:
         return ipaddress.ip_network(value, strict=False)
     except ValueError:
         raise ConfigError(f"{where}: {value!r} is not an address or CIDR range") from None
+
+
+def _address(value: str, where: str) -> IPAddress:
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        raise ConfigError(f"{where}: resolvers: {value!r} is not an IP address") from None
 
 
 def literal_ips(values: Iterable[str]) -> Sequence[IPAddress]:

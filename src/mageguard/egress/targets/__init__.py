@@ -1,0 +1,1 @@
+"""One module per rendered format; each is a pure function from a Plan to text."""
