@@ -5,8 +5,21 @@ text; a store that leaked into a ticket or a backup must not leak customer data.
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+# A random prefix per process and a counter: unique across replicas and restarts, and
+# free, where a urandom call per request cost ~5% of the proxy's CPU (measured with
+# py-spy). Request ids need to be unique, not secret: nothing is derived from them
+# without a key.
+_PREFIX = os.urandom(6).hex()
+_COUNTER = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_PREFIX}{next(_COUNTER):012x}"
 
 
 @dataclass(frozen=True)

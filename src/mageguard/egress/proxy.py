@@ -16,13 +16,12 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-import secrets
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mageguard.audit.events import AuditEvent
+from mageguard.audit.events import AuditEvent, new_request_id
 from mageguard.egress.policy import Decision, EgressPolicy
 from mageguard.gateway.config import ProxySpec
 
@@ -291,7 +290,7 @@ class ForwardProxy:
         detail = {"host": ex.host[:128] or "-", "port": str(ex.port), "source": ex.source[:64]}
         event = AuditEvent(
             ts=time.time(),
-            request_id=secrets.token_hex(12),
+            request_id=new_request_id(),
             kind="proxy",
             tenant=ex.tenant,
             endpoint="/proxy/connect" if ex.method == "CONNECT" else "/proxy/http",

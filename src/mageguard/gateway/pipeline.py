@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import orjson
 
 from mageguard.audit.errors import AuditError
-from mageguard.audit.events import AuditEvent
+from mageguard.audit.events import AuditEvent, new_request_id
 from mageguard.backends.base import (
     Backend,
     BackendError,
@@ -59,7 +59,6 @@ CHECK_WINDOW = 512  # characters of already released text the streamed check loo
 GUARD_CACHE_SIZE = 65_536
 WITHHELD = "The answer was withheld by the gateway's output check."
 _FLAG_CACHE_SECONDS = 1.0
-_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 class Auditor(Protocol):
@@ -90,7 +89,7 @@ class Ctx:
     """One request's audit record in the making: metadata only."""
 
     endpoint: str
-    request_id: str = field(default_factory=lambda: secrets.token_hex(12))
+    request_id: str = field(default_factory=new_request_id)
     started: float = field(default_factory=time.perf_counter)
     tenant: str = ""
     surface: str = ""
@@ -114,7 +113,8 @@ class Ctx:
 
 
 def new_id(prefix: str) -> str:
-    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
+    """An answer's id in the API's style (chatcmpl-..., msg_...)."""
+    return prefix + new_request_id()
 
 
 class Gateway:
