@@ -31,10 +31,22 @@ _RETRY_MAX = 2.0
 
 
 class AuditWriter:
-    def __init__(self, store: AuditStore, *, max_queue: int = 10_000, batch: int = 256) -> None:
+    def __init__(
+        self,
+        store: AuditStore,
+        *,
+        max_queue: int = 10_000,
+        batch: int = 256,
+        linger: float = 0.05,
+    ) -> None:
         if max_queue < 1 or batch < 1:
             raise ValueError("max_queue and batch must be at least 1")
         self._store, self._max_queue, self._batch = store, max_queue, batch
+        # The thread wakes every `linger` seconds (or when a batch is full, or on flush)
+        # instead of on every event: waking it per request cost ~0.2 ms of a 2 ms gateway
+        # request in thread hand-offs, and one transaction per event ~0.17 ms (py-spy).
+        self._linger = linger
+        self._flushing = False  # a flush waits: write now, do not linger
         self._queue: deque[AuditEvent | Future[None]] = deque()
         self._queued = 0  # events in the queue or being written (flush markers not counted)
         self._cond = threading.Condition(threading.Lock())
@@ -85,7 +97,7 @@ class AuditWriter:
                 raise AuditUnavailable(f"the audit queue is full ({self._max_queue} events)")
             self._queue.append(event)
             self._queued += 1
-            if self._idle:
+            if self._idle or self._queued >= self._batch:
                 self._idle = False
                 self._cond.notify()
 
@@ -97,6 +109,7 @@ class AuditWriter:
             if self._thread is None or not self._thread.is_alive():
                 raise AuditUnavailable("the audit writer is not running")
             self._queue.append(marker)
+            self._flushing = True
             self._cond.notify()
         await asyncio.wrap_future(marker)
 
@@ -126,6 +139,11 @@ class AuditWriter:
                 while not self._queue and not self._closing:
                     self._idle = True
                     self._cond.wait()
+                self._idle = False
+                lingering = self._linger > 0 and not self._closing and not self._flushing
+                if lingering and self._queued < self._batch:
+                    self._cond.wait(self._linger)  # gather what follows into one write
+                self._flushing = False
                 if not self._queue:
                     break
                 events, markers = self._take()
