@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mageguard.errors import InputError
-from mageguard.redact.dictionary import Dictionary, fold, money
+from mageguard.redact.dictionary import Dictionary, money
+from mageguard.redact.text import fold
 from tests.helpers.data import shared_data
 
 
@@ -119,3 +122,47 @@ def test_known_cost_values_are_found_as_costs_wherever_they_appear() -> None:
         ("COST", "1299.50"),
     ]
     assert found(d, "we sold 34 units") == []
+
+
+def test_a_lone_surrogate_before_a_term_does_not_shift_its_offsets(tmp_path: Path) -> None:
+    d = small()
+    text = "x \udcff 24-MB01 and é \udcfe\udcfd Joust Duffle Bag"
+    expected = [("SKU", "24-MB01"), ("PRODUCT", "Joust Duffle Bag")]
+    assert found(d, text) == expected  # the automaton
+    d.accelerate(tmp_path)
+    assert found(d, text) == expected  # hyperscan, on UTF-8 bytes
+
+
+def _longest_by_sorting(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """What the overlap rule means: in order of start, longest first at one start, a span
+    overlapping the last kept one replaces it when longer and ending later."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans, key=lambda h: (h[0], h[0] - h[1])):
+        if out and s < out[-1][1]:
+            if e - s > out[-1][1] - out[-1][0] and e > out[-1][1]:
+                out[-1] = (s, e)
+            continue
+        out.append((s, e))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["bag", "duffle", "duffle bag", "joust duffle", "joust"]), max_size=8)
+)
+def test_overlapping_terms_resolve_as_the_overlap_rule_says(words: list[str]) -> None:
+    d = Dictionary.from_rows(
+        [("PRODUCT", t) for t in ["Joust Duffle Bag", "Duffle Bag", "Joust Duffle", "Joust"]]
+        + [("PRODUCT", "Bag"), ("PRODUCT", "Duffle")]
+    )
+    text = " ".join(words)
+    folded = fold(text)
+    hits = [
+        (i, i + len(t.text))
+        for t in d.terms
+        for i in range(len(folded))
+        if folded.startswith(t.text, i)
+        and (i == 0 or not folded[i - 1].isalnum())
+        and (i + len(t.text) == len(folded) or not folded[i + len(t.text)].isalnum())
+    ]
+    assert [(s.start, s.end) for s in d.find(text)] == _longest_by_sorting(hits)

@@ -101,3 +101,11 @@ def test_a_placeholder_the_user_typed_is_not_replaced_on_restore() -> None:
     result = redactor().redact(text, vault)
     assert result.text == "Is [EMAIL_1] a template variable? Mail [EMAIL_2]"
     assert vault.restore(result.text) == text
+
+
+def test_a_replaced_policy_takes_effect_on_the_next_request() -> None:
+    r = redactor()
+    assert r.redact("write to ana@x.io").text == "write to [EMAIL_1]"
+    r.policy = Policy.from_mapping({"operators": {"EMAIL": "drop"}})
+    assert r.redact("write to ana@x.io").text == "write to "
+    assert r.redact("write to ana@x.io", surface="other").text == "write to "

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+import re
+import sys
+
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mageguard.redact.restore import StreamRestorer
-from mageguard.redact.vault import MemoryVaultStore, Vault
+from mageguard.redact.vault import _CASE_ALIASES, MemoryVaultStore, Vault, _typed_tokens
 
 
 def test_the_same_value_gets_the_same_placeholder() -> None:
@@ -72,3 +75,57 @@ def test_a_placeholder_split_across_chunks_is_restored() -> None:
     parts = [s.feed(c) for c in ("Write to [EMA", "IL_", "1", "] today")]
     assert parts[0] == "Write to "
     assert "".join(parts) + s.flush() == "Write to ana@example.com today"
+
+
+def _next_after(text: str, entities: list[str]) -> list[str]:
+    v = Vault()
+    v.reserve(text)
+    return [v.placeholder(entity, "new value") for entity in entities]
+
+
+def test_placeholders_the_user_typed_are_numbered_past() -> None:
+    text = "see [EMAIL_3], (card 12) and sku-7 but not aSKU_9 or full zip 3"
+    assert _next_after(text, ["EMAIL", "CREDIT_CARD", "SKU", "ZIP_CODE"]) == [
+        "[EMAIL_4]",
+        "[CARD_13]",
+        "[SKU_8]",
+        "[ZIP_1]",
+    ]
+    # what Python's re reads into them beyond ASCII: other digits, spaces, letters
+    text = "email_٣ and [\u00a0PHONE 5] and ſku_9 and \u212aUnknown"
+    assert _next_after(text, ["EMAIL", "PHONE", "SKU"]) == ["[EMAIL_4]", "[PHONE_6]", "[SKU_10]"]
+
+
+# around the prefixes: openers, separators, digits (ASCII and not), white space (ASCII,
+# \x1c and no-break), the letters re takes for ASCII ones, a lone surrogate
+TYPED = st.lists(
+    st.sampled_from(
+        [
+            *("sku", "SKU", "ſku", "email", "EMAIL", "ip", "İp", "ıp", "s\u212au", "zip", "card"),
+            *("[", "(", "{", "_", "-", " ", "\t", "\x1c", "\u00a0", "1", "42", "٣", "x", "é"),
+            *("\udcff", ")", "]"),
+        ]
+    ),
+    max_size=10,
+).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(TYPED)
+@example("s\u212au_1")
+@example("ıp_2 İp-3 [ſku 4] {\x1c\u00a0EMAIL٣}")
+def test_the_prefilter_never_skips_a_typed_placeholder(text: str) -> None:
+    tokens = _typed_tokens(frozenset(Vault()._prefixes.values()))
+    assert [m.span() for m in tokens.finditer(text)] == [
+        m.span() for m in tokens.regex.finditer(text)
+    ]
+
+
+def test_the_case_aliases_are_every_non_ascii_letter_re_takes_for_an_ascii_one() -> None:
+    aliases: dict[str, set[str]] = {}
+    for code in range(0x80, sys.maxunicode + 1):
+        c = chr(code)
+        for letter in {ch.lower() for ch in c.lower() + c.upper() if ch.isascii() and ch.isalpha()}:
+            if re.fullmatch(letter, c, re.I):
+                aliases.setdefault(letter, set()).add(c)
+    assert aliases == {k: set(v) for k, v in _CASE_ALIASES.items()}

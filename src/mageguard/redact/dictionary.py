@@ -15,7 +15,7 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -25,7 +25,8 @@ import ahocorasick
 import hyperscan
 
 from mageguard.errors import InputError
-from mageguard.redact.spans import Span
+from mageguard.redact.spans import Span, make_span
+from mageguard.redact.text import fold, folded_utf8, str_offsets
 
 # Terms shorter than this, or single common-looking words, would match ordinary prose.
 MIN_TERM_LENGTH = 3
@@ -43,15 +44,6 @@ CSV_COLUMNS = {
     "street": "ADDRESS",
 }
 COST_COLUMNS = ("standard_cost", "cost", "supplier_price", "last_receipt_cost", "purchase_price")
-
-
-def fold(text: str) -> str:
-    """Lower-case without changing the length (str.lower() turns 'İ' into two chars, which
-    would shift every offset after it)."""
-    low = text.lower()
-    if len(low) == len(text):
-        return low  # the common case, ASCII or not: no character changed length
-    return "".join(c if len(low := c.lower()) != 1 else low for c in text)
 
 
 def money(value: str) -> str | None:
@@ -222,18 +214,26 @@ class Dictionary:
 
     def find(self, text: str) -> list[Span]:
         """Whole-word, case-insensitive matches, longest first where they overlap. This runs
-        on every prompt of every request: it is written for few Python operations per hit."""
+        on every prompt of every request: it is written for few Python operations per hit
+        (one pass over the hits, no sort unless two overlap, spans made in C and only for
+        the hits kept)."""
         if not self.terms or not text:
             return []
-        folded = fold(text)
-        hits = self._hits_hyperscan(folded) if self._hs is not None else list(self._hits_ac(folded))
+        folded, data = folded_utf8(text)
+        if self._hs is not None:
+            hits = self._hits_hyperscan(folded, data)
+        else:
+            hits = [(end + 1, i) for end, i in self._automaton.iter(folded)]
         if not hits:
             return []
-        entities, scores, name = self._entities, self._scores, self._name
+        lengths = self._lengths
         size = len(folded)
-        spans: list[Span] = []
-        append = spans.append
-        for start, end, i in hits:
+        kept: list[tuple[int, int, int]] = []  # (start, end, term): Spans only for the kept
+        append = kept.append
+        last_end = 0
+        ordered = True  # each hit starts at or after the previous one's end
+        for end, i in hits:
+            start = end - lengths[i]
             if start > 0:
                 before = folded[start - 1]
                 if before.isalnum() or before == "_":
@@ -242,42 +242,46 @@ class Dictionary:
                 after = folded[end]
                 if after.isalnum() or after == "_":
                     continue
-            append(Span(start, end, entities[i], scores[i], name))
-        return _longest(spans) if len(spans) > 1 else spans
+            if start < last_end:
+                ordered = False
+            last_end = end
+            append((start, end, i))
+        if not ordered:  # hits come by end offset: disjoint ones are already in order
+            kept = _longest(kept)
+        entities, scores, name = self._entities, self._scores, self._name
+        return [make_span((start, end, entities[i], scores[i], name)) for start, end, i in kept]
 
-    def _hits_ac(self, folded: str) -> Iterator[tuple[int, int, int]]:
-        lengths = self._lengths
-        for end, i in self._automaton.iter(folded):
-            yield end + 1 - lengths[i], end + 1, i
-
-    def _hits_hyperscan(self, folded: str) -> list[tuple[int, int, int]]:
-        data = folded.encode("utf-8", "surrogatepass")
+    def _hits_hyperscan(self, folded: str, data: bytes) -> list[tuple[int, int]]:
+        """(end, term index) per match, `end` a str offset into `folded`."""
         found: list[tuple[int, int]] = []
-        add = found.append
-
-        def on_match(i: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-            add((end, i))
-
-        self._hs.scan(data, match_event_handler=on_match, scratch=self._scratch)
-        if not found:
-            return []
-        lengths = self._lengths
-        if len(data) == len(folded):
-            return [(end - lengths[i], end, i) for end, i in found]
-        out = []
-        for end_byte, i in found:
-            end = len(data[:end_byte].decode("utf-8", "ignore"))
-            out.append((end - lengths[i], end, i))
-        return out
+        self._hs.scan(data, match_event_handler=_collect, context=found, scratch=self._scratch)
+        if not found or len(data) == len(folded):
+            return found
+        where = str_offsets(data, [end for end, _ in found])
+        return [(where[end], i) for end, i in found]
 
 
-def _longest(spans: list[Span]) -> list[Span]:
-    spans.sort(key=lambda s: (s.start, s.start - s.end))
-    out: list[Span] = []
-    for s in spans:
-        if out and s.start < out[-1].end:
-            if s.end - s.start > out[-1].end - out[-1].start and s.end > out[-1].end:
-                out[-1] = s
+def _collect(i: int, _start: int, end: int, _flags: int, found: list[tuple[int, int]]) -> None:
+    found.append((end, i))
+
+
+def _longest(hits: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """(start, end, term) hits without overlaps: in start order, a hit overlapping the last
+    one kept replaces it when it is longer and ends later, else it is dropped. Sorted
+    as plain tuples (start, then end), so at one start the longest comes last and the
+    shorter ones before it are skipped: they would lose to it anyway."""
+    hits.sort()
+    out: list[tuple[int, int, int]] = []
+    last = len(hits) - 1
+    for k, hit in enumerate(hits):
+        start, end, _ = hit
+        if k < last and hits[k + 1][0] == start:
             continue
-        out.append(s)
+        if out:
+            kept_start, kept_end, _ = out[-1]
+            if start < kept_end:
+                if end - start > kept_end - kept_start and end > kept_end:
+                    out[-1] = hit
+                continue
+        out.append(hit)
     return out

@@ -10,7 +10,6 @@ policy's operators, and say whether the request must be refused.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +22,8 @@ from mageguard.redact.spans import Span, resolve_overlaps
 from mageguard.redact.vault import Vault
 
 DEFAULT_HASH_KEY = b"mageguard-redaction-v1"
+# an enum member read off its class costs ~120 ns; redact() reads these twice a span
+_BLOCK, _PLACEHOLDER = Operator.BLOCK, Operator.PLACEHOLDER
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class Redactor:
         found.append(AmountDetector())
         self.detectors: tuple[Detector, ...] = tuple(found)
         self.hash_key = hash_key
+        # surface -> (the policy it was made for, entity -> operator)
+        self._operator_cache: dict[str | None, tuple[Policy, dict[str, Operator]]] = {}
 
     def analyze(self, text: str) -> list[Span]:
         """Spans at or above the policy's minimum score, one per stretch of text."""
@@ -93,20 +96,45 @@ class Redactor:
             return Redaction(text=text, spans=())
         vault = vault if vault is not None else Vault()
         vault.reserve(text)
-        operators = {s: self.policy.operator(s.entity, surface) for s in spans}
-        blocked = tuple(sorted({s.entity for s, op in operators.items() if op is Operator.BLOCK}))
-        counts = dict(Counter(s.entity for s in spans))
+        table = self._operator_table(surface)
+        operators: list[Operator] = []
+        counts: dict[str, int] = {}
+        blocked: set[str] = set()
+        for span in spans:
+            entity = span.entity
+            op = table.get(entity)
+            if op is None:
+                op = table[entity] = self.policy.operator(entity, surface)
+            if op is _BLOCK:
+                blocked.add(entity)
+            operators.append(op)
+            counts[entity] = counts.get(entity, 0) + 1
         if blocked:
-            return Redaction(text="", spans=tuple(spans), blocked=blocked, counts=counts)
+            return Redaction(
+                text="", spans=tuple(spans), blocked=tuple(sorted(blocked)), counts=counts
+            )
         out: list[str] = []
         last = 0
-        for span in spans:
-            out.append(text[last : span.start])
-            out.append(
-                apply(
-                    operators[span], span.entity, text[span.start : span.end], vault, self.hash_key
-                )
-            )
-            last = span.end
+        for span, op in zip(spans, operators, strict=True):
+            start, end, entity = span.start, span.end, span.entity
+            out.append(text[last:start])
+            if op is _PLACEHOLDER:
+                out.append(vault.placeholder(entity, text[start:end]))
+            else:
+                out.append(apply(op, entity, text[start:end], vault, self.hash_key))
+            last = end
         out.append(text[last:])
         return Redaction(text="".join(out), spans=tuple(spans), counts=counts)
+
+    def _operator_table(self, surface: str | None) -> dict[str, Operator]:
+        """entity -> the policy's operator on this surface, filled as entities come.
+        Policy.operator walks the surface table, the policy table and the catalog (and
+        makes an Operator from the catalog's name): ~0.5 us, for each of a prompt's ~7
+        spans, where a dict lookup costs ~30 ns. Remade when the policy is replaced."""
+        policy = self.policy
+        cached = self._operator_cache.get(surface)
+        if cached is None or cached[0] is not policy:
+            if len(self._operator_cache) >= 64:  # surfaces are few; never let them pile up
+                self._operator_cache.clear()
+            cached = self._operator_cache[surface] = (policy, {})
+        return cached[1]

@@ -56,3 +56,7 @@ def test_pathological_input_finishes_in_linear_time() -> None:
         started = time.perf_counter()
         list(detector.detect(text))
         assert time.perf_counter() - started < 5
+
+
+def test_a_lone_surrogate_before_a_pricing_word_does_not_shift_offsets() -> None:
+    assert found("\udcff é our unit cost is $12.50") == [("COST", "$12.50")]

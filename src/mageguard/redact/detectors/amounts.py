@@ -21,8 +21,8 @@ import hyperscan
 import yaml
 
 from mageguard.catalog.loader import SafeLoader
-from mageguard.redact.dictionary import fold
 from mageguard.redact.spans import Span
+from mageguard.redact.text import folded_utf8, str_offsets
 
 # One amount: optional currency, digits with thousands separators, optional decimals,
 # optional trailing currency or %. No nested repetition: linear on any input.
@@ -71,29 +71,26 @@ class AmountDetector:
         self._words = _words()
         self._scratch = hyperscan.Scratch(self._words.db)
 
-    def detect(self, text: str) -> Iterator[Span]:
+    def detect(self, text: str) -> list[Span]:
         if not text:
-            return
-        folded = fold(text)
-        data = folded.encode("utf-8", "surrogatepass")
+            return []
+        # the same folded bytes the tenant dictionary scans: folded and encoded once
+        folded, data = folded_utf8(text)
         hits: list[tuple[int, int]] = []  # (end byte, word id)
-
-        def on_match(i: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-            hits.append((end, i))
-
-        self._words.db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        self._words.db.scan(data, match_event_handler=_collect, context=hits, scratch=self._scratch)
         if not hits:
-            return
-        ascii_text = len(data) == len(folded)
+            return []
+        where = str_offsets(data, [end for end, _ in hits]) if len(data) != len(folded) else None
+        lengths, kinds = self._words.lengths, self._words.kinds
         words: list[tuple[int, int, int]] = []  # (start, end, kind) in str offsets
         for end_byte, i in hits:
-            end = end_byte if ascii_text else len(data[:end_byte].decode("utf-8", "ignore"))
-            start = end - self._words.lengths[i]
+            end = end_byte if where is None else where[end_byte]
+            start = end - lengths[i]
             if _whole_word(folded, start, end):
-                words.append((start, end, self._words.kinds[i]))
+                words.append((start, end, kinds[i]))
         if not words:
-            return
-        yield from self._amounts(text, sorted(words))
+            return []
+        return list(self._amounts(text, sorted(words)))
 
     def _amounts(self, text: str, words: list[tuple[int, int, int]]) -> Iterator[Span]:
         """Run the amount pattern once over each stretch near a pricing word (overlapping
@@ -112,6 +109,10 @@ class AmountDetector:
                 span = _classify(m, words, ends, window)
                 if span is not None:
                     yield span
+
+
+def _collect(i: int, _start: int, end: int, _flags: int, hits: list[tuple[int, int]]) -> None:
+    hits.append((end, i))
 
 
 def _classify(

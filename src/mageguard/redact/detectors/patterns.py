@@ -18,13 +18,14 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from mageguard.errors import CatalogError
 from mageguard.redact.detectors import data as redact_data
 from mageguard.redact.detectors import validators
 from mageguard.redact.detectors.scanner import Hits, Scanner, Trigger, word_trigger
-from mageguard.redact.spans import Span
+from mageguard.redact.spans import Span, make_span
 
 NAME = "patterns"
 
@@ -53,6 +54,11 @@ class PatternSpec:
     lead: re.Pattern[str] | None = None
     # every accepted match contains this: a window without it is not searched
     requires: re.Pattern[str] | None = None
+
+    @cached_property
+    def detector(self) -> str:
+        """What its spans' `detector` says: built once, not per span."""
+        return f"{NAME}:{self.id}"
 
     @property
     def lazy_context(self) -> bool:
@@ -247,6 +253,9 @@ class _Context:
         return self._sorted
 
 
+_NO_CONTEXT = _Context(Hits({}), None)  # a pattern without context words: no hits, ever
+
+
 class PatternDetector:
     """Every pattern of patterns.yaml (or the given specs) in one detector."""
 
@@ -311,7 +320,7 @@ class PatternDetector:
             if spec.context_entities and found
             else []
         )
-        ctx = _Context(hits, spec.context.key if spec.context else None)
+        ctx = _Context(hits, spec.context.key) if spec.context is not None else _NO_CONTEXT
         spans: list[tuple[int, int, int]]
         # a match that starts after the last hit of its window is no match of that hit
         # (the triggers of "start" and "inside" patterns end inside their match)
@@ -398,4 +407,4 @@ class PatternDetector:
             if spec.context_required and not has_context:
                 return None
         score = spec.score_with_context if has_context else spec.score
-        return Span(start, end, spec.entity, score, f"{NAME}:{spec.id}")
+        return make_span((start, end, spec.entity, score, spec.detector))

@@ -41,6 +41,7 @@ from pathlib import Path
 import hyperscan
 
 from mageguard.errors import CatalogError
+from mageguard.redact.text import str_offsets
 
 _PREFILTER = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_UTF8
 _WORDS = hyperscan.HS_FLAG_UTF8
@@ -216,21 +217,6 @@ def _encode(text: str) -> bytes:
     return text.encode("utf-8", "replace")
 
 
-def _byte_to_str(data: bytes, offsets: Iterable[int]) -> dict[int, int]:
-    """Byte offsets (at character boundaries) -> str offsets, by decoding the stretches
-    between consecutive offsets: linear in the text, in C."""
-    mapping: dict[int, int] = {}
-    prev_b = prev_s = 0
-    for b in sorted(set(offsets)):
-        if b < 0:
-            mapping[b] = b
-            continue
-        prev_s += len(data[prev_b:b].decode("utf-8", "replace"))
-        prev_b = b
-        mapping[b] = prev_s
-    return mapping
-
-
 class Scanner:
     """Runs every trigger over a text in one hyperscan scan. Detectors sharing a Scanner
     share the scan: the hits of the last text scanned on this thread are remembered (by
@@ -306,7 +292,7 @@ class Scanner:
             )
         words, reach = compiled.words, compiled.reach
         if len(data) != len(text) and raw:
-            where = _byte_to_str(data, [e for _, _, e in raw])
+            where = str_offsets(data, [e for _, _, e in raw])
             raw = [(i, s, where[e]) for i, s, e in raw]
         by_key: dict[str, list[tuple[int, int]]] = {}
         keys = compiled.keys
