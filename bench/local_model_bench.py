@@ -112,7 +112,7 @@ async def chat_once(backend: LlamaBackend, prompt: str, nonce: int, max_tokens: 
     return ChatRun(usage.prompt_tokens, usage.completion_tokens, first - started, last - first)
 
 
-async def bench_chat(threads: int, runs: int, max_tokens: int) -> list[list[str]]:
+async def bench_chat(threads: int | None, runs: int, max_tokens: int) -> list[list[str]]:
     spec = BackendSpec(id="local", kind="llama", locality=Locality.LOCAL, threads=threads)
     backend = LlamaBackend(spec)
     rows = []
@@ -145,7 +145,7 @@ async def bench_chat(threads: int, runs: int, max_tokens: int) -> list[list[str]
     return rows
 
 
-async def bench_embeddings(threads: int, runs: int) -> list[list[str]]:
+async def bench_embeddings(threads: int | None, runs: int) -> list[list[str]]:
     spec = BackendSpec(id="emb", kind="embeddings", locality=Locality.LOCAL, threads=threads)
     backend = EmbeddingsBackend(spec)
     rows = []
@@ -191,7 +191,12 @@ def cpu_name() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="measured runs per case (median)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="both thread counts (default: the backend's own choice)",
+    )
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--skip-embeddings", action="store_true")
     args = parser.parse_args()
@@ -199,7 +204,8 @@ def main() -> None:
     if not args.skip_embeddings:
         rows += asyncio.run(bench_embeddings(args.threads, args.runs))
     command = " ".join(["bench/local_model_bench.py", *sys.argv[1:]])
-    print(f"### Local models, {args.threads} threads, median (best) of {args.runs} runs\n")
+    threads = f"{args.threads} threads" if args.threads else "the backend's default threads"
+    print(f"### Local models, {threads}, median (best) of {args.runs} runs\n")
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"{cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
