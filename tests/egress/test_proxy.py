@@ -265,3 +265,41 @@ def test_garbage_never_breaks_the_proxy(proxy: tuple[RunningGateway, str]) -> No
             answer = s.recv(200)
             assert answer.startswith(b"HTTP/1.1 4"), junk[:30]
     assert httpx.get("http://api.openai.com/", proxy=url).status_code == 403
+
+
+def test_clients_configured_only_by_https_proxy_in_their_environment(
+    proxy: tuple[RunningGateway, str], https_site: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """How PHP-FPM pools and CLI jobs are usually pointed at a proxy: the environment."""
+    _gw, url = proxy
+    env = {"PATH": "/usr/bin:/bin", "HTTPS_PROXY": url, "HTTP_PROXY": url, "NO_PROXY": ""}
+    refused = subprocess.run(
+        [
+            "curl",
+            "-sk",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_connect}",
+            "https://api.openai.com/v1/models",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert refused.stdout == "403"
+    allowed = subprocess.run(
+        ["curl", "-sk", f"https://127.0.0.1:{https_site}/"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert allowed.stdout == PAGE.decode()
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with httpx.Client(verify=False, trust_env=True) as client:
+        assert client.get(f"https://127.0.0.1:{https_site}/").content == PAGE
+        with pytest.raises(httpx.ProxyError):
+            client.get("https://api.anthropic.com/v1/messages")
