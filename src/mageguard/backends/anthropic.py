@@ -26,7 +26,7 @@ from mageguard.backends.base import (
     ChatMessage,
     ChatRequest,
     ChatResult,
-    Locality,
+    SpecBacked,
     StreamDelta,
     Usage,
 )
@@ -54,7 +54,7 @@ _ERRORS = {
 }
 
 
-class AnthropicBackend:
+class AnthropicBackend(SpecBacked):
     """`spec.base_url` is the API root without `/v1` (default https://api.anthropic.com);
     the key is read from the environment variable `spec.api_key_env` when the backend
     is built, and a missing key fails each call (retryable: the next backend may do)."""
@@ -68,18 +68,6 @@ class AnthropicBackend:
         self._http = HttpUpstream(
             spec.id, spec.base_url or DEFAULT_BASE_URL, headers, max_connections=max_connections
         )
-
-    @property
-    def id(self) -> str:
-        return self._spec.id
-
-    @property
-    def locality(self) -> Locality:
-        return self._spec.locality
-
-    @property
-    def models(self) -> Sequence[str]:
-        return self._spec.models
 
     async def chat(self, request: ChatRequest, timeout: float) -> ChatResult:
         payload = await self._http.post_json("/v1/messages", self._body(request), timeout)

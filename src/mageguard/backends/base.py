@@ -9,7 +9,10 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from mageguard.gateway.config import BackendSpec
 
 
 class Locality(enum.StrEnum):
@@ -64,6 +67,25 @@ class BackendError(Exception):
         super().__init__(message)
         self.status = status
         self.retryable = retryable
+
+
+class SpecBacked:
+    """What every backend takes from its configuration as is: its id, where it runs, the
+    models it answers to."""
+
+    _spec: BackendSpec
+
+    @property
+    def id(self) -> str:
+        return self._spec.id
+
+    @property
+    def locality(self) -> Locality:
+        return self._spec.locality
+
+    @property
+    def models(self) -> Sequence[str]:
+        return self._spec.models
 
 
 class Backend(Protocol):

@@ -22,7 +22,7 @@ from mageguard.backends.base import (
     BackendError,
     ChatRequest,
     ChatResult,
-    Locality,
+    SpecBacked,
     StreamDelta,
 )
 
@@ -45,7 +45,7 @@ def default_model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
-class EmbeddingsBackend:
+class EmbeddingsBackend(SpecBacked):
     """`spec.model_path` overrides the packaged model directory; `spec.threads` caps
     torch's threads (process-wide) when set. Inputs are encoded `batch_size` at a time,
     so a caller that gave up stops the work at the next batch."""
@@ -57,18 +57,6 @@ class EmbeddingsBackend:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"emb-{spec.id}")
         self._model: Any = None
         self._closed = False
-
-    @property
-    def id(self) -> str:
-        return self._spec.id
-
-    @property
-    def locality(self) -> Locality:
-        return self._spec.locality
-
-    @property
-    def models(self) -> Sequence[str]:
-        return self._spec.models
 
     @property
     def loaded(self) -> bool:

@@ -24,7 +24,7 @@ from mageguard.backends.base import (
     BackendError,
     ChatRequest,
     ChatResult,
-    Locality,
+    SpecBacked,
     StreamDelta,
     Usage,
 )
@@ -87,7 +87,7 @@ class _Generation:
         return self.cancel.is_set()
 
 
-class LlamaBackend:
+class LlamaBackend(SpecBacked):
     """`spec.model_path` overrides the packaged GGUF. `spec.threads` sets both thread
     counts; by default prompt processing uses every core and generation half of them:
     token-by-token generation of a small model is dominated by thread hand-offs, and on 2
@@ -107,18 +107,6 @@ class LlamaBackend:
         self._formatter: Any = None
         self._running: set[_Generation] = set()
         self._closed = False
-
-    @property
-    def id(self) -> str:
-        return self._spec.id
-
-    @property
-    def locality(self) -> Locality:
-        return self._spec.locality
-
-    @property
-    def models(self) -> Sequence[str]:
-        return self._spec.models
 
     @property
     def loaded(self) -> bool:

@@ -19,7 +19,7 @@ from mageguard.backends.base import (
     BackendError,
     ChatRequest,
     ChatResult,
-    Locality,
+    SpecBacked,
     StreamDelta,
     Usage,
 )
@@ -32,7 +32,7 @@ FINISH = {"stop": "stop", "length": "length", "content_filter": "content_filter"
 _NUMBERS = ("presence_penalty", "frequency_penalty")
 
 
-class OpenAIBackend:
+class OpenAIBackend(SpecBacked):
     """`spec.base_url` ends with `/v1`, as the OpenAI SDK's does; the key, if any, is
     read from the environment variable `spec.api_key_env` when the backend is built."""
 
@@ -43,18 +43,6 @@ class OpenAIBackend:
         key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._http = HttpUpstream(spec.id, spec.base_url, headers, max_connections=max_connections)
-
-    @property
-    def id(self) -> str:
-        return self._spec.id
-
-    @property
-    def locality(self) -> Locality:
-        return self._spec.locality
-
-    @property
-    def models(self) -> Sequence[str]:
-        return self._spec.models
 
     async def chat(self, request: ChatRequest, timeout: float) -> ChatResult:
         payload = await self._http.post_json("/chat/completions", self._body(request), timeout)

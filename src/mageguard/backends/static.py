@@ -14,7 +14,7 @@ from mageguard.backends.base import (
     BackendError,
     ChatRequest,
     ChatResult,
-    Locality,
+    SpecBacked,
     StreamDelta,
     Usage,
 )
@@ -24,24 +24,12 @@ if TYPE_CHECKING:
     from mageguard.gateway.config import BackendSpec
 
 
-class StaticBackend:
+class StaticBackend(SpecBacked):
     def __init__(self, spec: BackendSpec) -> None:
         if not spec.answer:
             raise ConfigError(f"backend {spec.id}: a static backend needs answer")
         self._spec = spec
         self._answer = spec.answer
-
-    @property
-    def id(self) -> str:
-        return self._spec.id
-
-    @property
-    def locality(self) -> Locality:
-        return self._spec.locality
-
-    @property
-    def models(self) -> Sequence[str]:
-        return self._spec.models
 
     async def chat(self, request: ChatRequest, timeout: float) -> ChatResult:
         return ChatResult(text=self._answer, finish_reason="stop", usage=Usage())
