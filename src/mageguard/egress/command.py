@@ -13,23 +13,17 @@ from rich.markup import escape
 
 from mageguard.egress.policy import EgressPolicy
 from mageguard.errors import MageguardError
+from mageguard.gateway.command import config_option as gateway_config_option
+from mageguard.gateway.command import fail
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 err = Console(stderr=True, highlight=False)
 TARGETS = ["nftables", "nftables-sets", "kubernetes", "cilium", "squid"]
 
-config_option = click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    envvar="MAGEGUARD_GATEWAY_CONFIG",
-    help="Gateway configuration YAML whose `egress` section is the policy.",
+config_option = gateway_config_option(
+    "Gateway configuration YAML whose `egress` section is the policy."
 )
-
-
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
-    sys.exit(2)
+_fail = fail
 
 
 def _policy(config_file: Path | None) -> EgressPolicy:

@@ -4,7 +4,9 @@ gateway.config, gateway.server and audit.verify."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -16,19 +18,30 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 err = Console(stderr=True, highlight=False)
 
 
-def _fail(message: str) -> None:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def config_option(help: str) -> Callable[[F], F]:
+    """`--config FILE` (or MAGEGUARD_GATEWAY_CONFIG): every command reads the one gateway
+    configuration; only what it does with it differs."""
+    return click.option(
+        "--config",
+        "config_file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        envvar="MAGEGUARD_GATEWAY_CONFIG",
+        help=help,
+    )
+
+
+def fail(message: str) -> None:
     err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     sys.exit(2)
 
 
 @click.command("gateway", context_settings=CONTEXT)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    envvar="MAGEGUARD_GATEWAY_CONFIG",
-    help="Gateway policy YAML. Default: the embedded defaults (one development "
-    "tenant on the embedded local model, SQLite audit in the data directory).",
+@config_option(
+    "Gateway policy YAML. Default: the embedded defaults (one development "
+    "tenant on the embedded local model, SQLite audit in the data directory)."
 )
 @click.option("--host", envvar="MAGEGUARD_HOST", help="Listen address (default 127.0.0.1).")
 @click.option(
@@ -78,7 +91,7 @@ def gateway_command(
     try:
         config = gateway_config.load(config_file, host=host, port=port)
     except MageguardError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     if check_config:
         tenants = len(config.tenants)
@@ -106,13 +119,9 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify", context_settings=CONTEXT)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    envvar="MAGEGUARD_GATEWAY_CONFIG",
-    help="The gateway configuration whose audit store to check (default: the "
-    "embedded defaults' store in the data directory).",
+@config_option(
+    "The gateway configuration whose audit store to check (default: the "
+    "embedded defaults' store in the data directory)."
 )
 def audit_verify_command(config_file: Path | None) -> None:
     """Recompute the audit chain: a changed, removed or truncated record, a forged
@@ -127,7 +136,7 @@ def audit_verify_command(config_file: Path | None) -> None:
             config.audit_store, config.audit_key_file, config.witness_file
         )
     except MageguardError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     (click.echo if code == 0 else err.print)(message)
     sys.exit(code)
@@ -141,13 +150,7 @@ def intercept_group() -> None:
 
 
 @intercept_group.command("init", context_settings=CONTEXT)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    envvar="MAGEGUARD_GATEWAY_CONFIG",
-    help="The gateway configuration.",
-)
+@config_option("The gateway configuration.")
 @click.option(
     "--dir",
     "directory",
@@ -168,10 +171,10 @@ def intercept_init_command(config_file: Path | None, directory: Path | None) -> 
         hosts = [h for h in config.egress.ai_hosts() if certifiable(h)]
         files = init(target, hosts)
     except MageguardError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     except OSError as exc:
-        _fail(f"cannot write the CA: {exc}")
+        fail(f"cannot write the CA: {exc}")
         return
     click.echo(
         f"CA: {files.cert} (trust it on the Magento hosts)\n"
@@ -180,13 +183,7 @@ def intercept_init_command(config_file: Path | None, directory: Path | None) -> 
 
 
 @intercept_group.command("hosts", context_settings=CONTEXT)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    envvar="MAGEGUARD_GATEWAY_CONFIG",
-    help="The gateway configuration.",
-)
+@config_option("The gateway configuration.")
 @click.option("--address", required=True, help="The gateway's address as the Magento hosts see it.")
 def intercept_hosts_command(config_file: Path | None, address: str) -> None:
     """Print /etc/hosts lines that send the AI hosts to the gateway (wildcard hosts need
@@ -197,7 +194,7 @@ def intercept_hosts_command(config_file: Path | None, address: str) -> None:
     try:
         config = gateway_config.load(config_file, audit_only=True)
     except MageguardError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     hosts = config.egress.ai_hosts()
     click.echo(hosts_lines(address, hosts), nl=False)
