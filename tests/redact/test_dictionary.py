@@ -166,3 +166,15 @@ def test_overlapping_terms_resolve_as_the_overlap_rule_says(words: list[str]) ->
         and (i + len(t.text) == len(folded) or not folded[i + len(t.text)].isalnum())
     ]
     assert [(s.start, s.end) for s in d.find(text)] == _longest_by_sorting(hits)
+
+
+def test_a_name_with_odd_spacing_is_found_as_written_and_as_normalised() -> None:
+    """45 of the shared catalogue's 2,820 product names hold a double space; a module
+    copies them into prompts as they are."""
+    d = Dictionary.from_rows([("PRODUCT", "Frankie  Sweatshirt-XS-Green")])
+    for text in (
+        "Is the Frankie  Sweatshirt-XS-Green warm?",
+        "Is the Frankie Sweatshirt-XS-Green warm?",
+    ):
+        (span,) = d.find(text)
+        assert text[span.start : span.end].startswith("Frankie") and span.entity == "PRODUCT"

@@ -103,6 +103,11 @@ class Dictionary:
             if text.isdigit() and len(text) < 6:
                 continue  # "29" or "1024" as a term would match every number
             seen.setdefault(text, entity)
+            # Catalogue names keep their odd spacing when a module copies them into a
+            # prompt ("Frankie  Sweatshirt"): the spacing as written is a term too.
+            as_written = fold(raw.strip())
+            if as_written != text:
+                seen.setdefault(as_written, entity)
         cost_values = frozenset(v for c in costs if (v := money(c)) is not None)
         for value in cost_values:  # a cost is secret wherever it appears, with or without "cost"
             seen.setdefault(value, "COST")
