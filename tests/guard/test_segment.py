@@ -52,3 +52,18 @@ def test_segments_are_ordered_disjoint_and_in_range(text: str) -> None:
     for s, e in segments(text):
         assert last <= s < e <= len(text)
         last = e
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab .!?…。！？\t\r\nx")), max_size=120))
+def test_possessive_sentence_pattern_matches_the_backtracking_one(text: str) -> None:
+    # The shipped pattern is possessive for speed; it must cut exactly like the plain one.
+    import re
+
+    from mageguard.guard.segment import _LINE, _SENTENCE
+
+    plain = re.compile(r"\S(?:[^.!?…。！？]|[.!?…](?=\S))*(?:[.!?…。！？]+|$)")
+    for line in _LINE.finditer(text):
+        s, e = line.span()
+        want = [m.span() for m in plain.finditer(text, s, e)]
+        assert [m.span() for m in _SENTENCE.finditer(text, s, e)] == want

@@ -99,20 +99,16 @@ def _powers(n: int, base: int, name: str) -> U64:
     return out[:n]
 
 
-def _mix(z: U64) -> U64:
-    """splitmix64's finaliser: every input bit affects every output bit."""
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
 _WORD_TABLE: npt.NDArray[np.bool_] | None = None
 
 
 def _word_table() -> npt.NDArray[np.bool_]:
+    """Word-character flag for every code point: str.isalnum below U+10000 (surrogates
+    excluded), and every astral character counts as a word character."""
     global _WORD_TABLE
     if _WORD_TABLE is None:
-        table = np.array([chr(i).isalnum() for i in range(0x10000)], dtype=np.bool_)
+        table = np.ones(0x110000, dtype=np.bool_)
+        table[:0x10000] = [chr(i).isalnum() for i in range(0x10000)]
         table[0xD800:0xE000] = False
         _WORD_TABLE = table
     return _WORD_TABLE
@@ -124,6 +120,30 @@ def prepare(texts: Sequence[str]) -> str:
     v = fold(joined).replace(_SEP, f" {_SEP} ")
     # str.split() splits at exactly the characters re's \s matches (str.isspace).
     return " " + " ".join(v.split()) + " "
+
+
+def _mix(z: U64, tmp: U64) -> None:
+    """splitmix64's finaliser, in place (every input bit affects every output bit);
+    `tmp` (same length) is scratch, so there are no allocations."""
+    np.right_shift(z, np.uint64(30), out=tmp)
+    np.bitwise_xor(z, tmp, out=z)
+    np.multiply(z, np.uint64(0xBF58476D1CE4E5B9), out=z)
+    np.right_shift(z, np.uint64(27), out=tmp)
+    np.bitwise_xor(z, tmp, out=z)
+    np.multiply(z, np.uint64(0x94D049BB133111EB), out=z)
+    np.right_shift(z, np.uint64(31), out=tmp)
+    np.bitwise_xor(z, tmp, out=z)
+
+
+def _sort_keys(key: I64, limit: int) -> I64:
+    """`key` sorted (all values in [0, limit)). Below 2**32 two stable 16-bit radix passes
+    (numpy's radix sort) are several times faster than a comparison sort of int64."""
+    if limit <= 1 << 32:
+        p = np.argsort(key.astype(np.uint16), kind="stable")
+        k1 = key[p]
+        p = np.argsort((k1 >> np.int64(16)).astype(np.uint16), kind="stable")
+        return k1[p]
+    return np.sort(key)
 
 
 def featurize(texts: Sequence[str], config: FeatureConfig, total: int = 0) -> FeatureBatch:
@@ -139,82 +159,107 @@ def featurize(texts: Sequence[str], config: FeatureConfig, total: int = 0) -> Fe
     if not texts:
         return empty
     norm = prepare(texts)
-    cps = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.uint64)
-    length = len(cps)
-    is_sep = cps == np.uint64(1)
-    seps = np.concatenate(([0], np.cumsum(is_sep, dtype=np.int64)))  # separators before i
-    unit_of = seps[:-1]
+    cp32 = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    length = len(cp32)  # >= 2: `norm` starts and ends with a space
+    bits = config.bits
+    shift = bits + 1
+    # Sort key of an n-gram: unit, then the top `bits` bits of its hash (the column),
+    # then the next bit (the sign). N-grams to drop (crossing a unit separator, or a
+    # bigram across two units) get the unit `n_units`: they sort last and are cut off.
+    dummy = n_units << shift
+    is_sep = cp32 == 1
+    sep_pos = np.flatnonzero(is_sep)
+    ukey = np.cumsum(is_sep, dtype=np.int64)  # the unit of each (non-separator) position
+    ukey <<= np.int64(shift)
     pw = _powers(length, _BASE, "base")
     ipw = _powers(length, _BASE_INV, "inv")
-    prefix = np.zeros(length + 1, dtype=np.uint64)
-    np.cumsum(cps * pw, dtype=np.uint64, out=prefix[1:])
+    prefix = np.empty(length + 1, dtype=np.uint64)
+    prefix[0] = 0
+    np.cumsum(cp32 * pw, dtype=np.uint64, out=prefix[1:])
 
-    # Every n-gram is a substring [a, b) with its salt; hashed in one vectorised pass.
-    starts: list[I64] = []
-    stops: list[I64] = []
-    salts: list[U64] = []
-    for n in config.char_ngrams:
-        if length < n:
-            continue
-        a = _arange(length - n + 1)
-        starts.append(a)
-        stops.append(a + n)
-        salts.append(np.full(len(a), (_SALT_CHAR * n) & _MASK64, dtype=np.uint64))
+    ngrams = [n for n in config.char_ngrams if length >= n]
+    n_char = sum(length - n + 1 for n in ngrams)
+    words = config.word_unigrams or config.word_bigrams
     w_starts = w_stops = np.zeros(0, np.int64)
-    if config.word_unigrams or config.word_bigrams:
-        table = _word_table()
-        low = np.minimum(cps, np.uint64(0xFFFF)).astype(np.int64)
-        is_w = np.where(cps < np.uint64(0x10000), table[low], cps > np.uint64(0xFFFF))
-        edge = np.diff(is_w.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-        w_starts = np.flatnonzero(edge == 1)
-        w_stops = np.flatnonzero(edge == -1)
-        starts.append(w_starts)
-        stops.append(w_stops)
-        salts.append(np.full(len(w_starts), _SALT_WORD, dtype=np.uint64))
-    if not starts:
+    if words:
+        is_w = _word_table()[cp32]
+        # The first and last characters are spaces, so edges alternate: start, stop, ...
+        edge = np.flatnonzero(is_w[1:] != is_w[:-1])
+        edge += 1
+        w_starts, w_stops = edge[0::2], edge[1::2]
+    n_words = len(w_starts)
+    n_hash = n_char + n_words
+    n_bigrams = n_words - 1 if config.word_bigrams and n_words > 1 else 0
+    n_uni = n_words if config.word_unigrams else 0
+    n_keys = n_char + n_uni + n_bigrams
+    if not n_keys:
         return empty
-    a = np.concatenate(starts)
-    b = np.concatenate(stops)
-    salt = np.concatenate(salts)
-    ok = seps[b] == seps[a]  # n-grams that cross a unit separator are dropped
-    a, b, salt = a[ok], b[ok], salt[ok]
-    # (prefix[b] - prefix[a]) * BASE**-a == sum(cps[a+k] * BASE**k): position-independent.
-    h = _mix((prefix[b] - prefix[a]) * ipw[a] + salt)
-    u = unit_of[a]
-    n_words = len(w_starts)  # words never cross a separator: they are h's tail
-    wh, wu = h[len(h) - n_words :], u[len(u) - n_words :]
-    if n_words and not config.word_unigrams:
-        h, u = h[:-n_words], u[:-n_words]
-    if config.word_bigrams and n_words > 1:
-        same = wu[1:] == wu[:-1]
-        bh = _mix(wh[:-1][same] * np.uint64(_BASE) + _mix(wh[1:][same]) + np.uint64(_SALT_BIGRAM))
-        h = np.concatenate((h, bh))
-        u = np.concatenate((u, wu[1:][same]))
+    h = np.empty(n_hash, dtype=np.uint64)
+    key = np.empty(n_keys, dtype=np.int64)
+    # near[i, j] = sep_pos[i] - j: an n-gram starting there holds a separator if j < n.
+    near = np.subtract.outer(sep_pos, _arange(max(ngrams, default=0)))
+    off = 0
+    for n in ngrams:
+        m = length - n + 1
+        hs = h[off : off + m]
+        # (prefix[a+n] - prefix[a]) * BASE**-a == sum(cps[a+k] * BASE**k).
+        np.subtract(prefix[n:], prefix[:m], out=hs)
+        np.multiply(hs, ipw[:m], out=hs)
+        np.add(hs, np.uint64((_SALT_CHAR * n) & _MASK64), out=hs)
+        ks = key[off : off + m]
+        ks[:] = ukey[:m]
+        if len(sep_pos):
+            bad = near[:, :n].ravel()
+            ks[bad[(bad >= 0) & (bad < m)]] = dummy
+        off += m
+    if n_words:
+        hw = h[n_char:]
+        np.subtract(prefix[w_stops], prefix[w_starts], out=hw)
+        np.multiply(hw, ipw[w_starts], out=hw)
+        np.add(hw, np.uint64(_SALT_WORD), out=hw)
+    _mix(h, np.empty_like(h))
+    top = np.uint64(63 - bits)
+    np.bitwise_or(key[:n_char], (h[:n_char] >> top).view(np.int64), out=key[:n_char])
+    if n_words:
+        wu = ukey[w_starts]
+        if n_uni:
+            np.bitwise_or(wu, (h[n_char:] >> top).view(np.int64), out=key[n_char : n_char + n_uni])
+        if n_bigrams:
+            wh = h[n_char:]
+            bh = wh[:-1] * np.uint64(_BASE)
+            inner = wh[1:].copy()
+            _mix(inner, np.empty_like(inner))
+            bh += inner
+            bh += np.uint64(_SALT_BIGRAM)
+            _mix(bh, inner)
+            bk = key[n_char + n_uni :]
+            np.bitwise_or(wu[1:], (bh >> top).view(np.int64), out=bk)
+            bk[wu[1:] != wu[:-1]] = dummy
     if total > 0:
-        inside = u < total
-        h = np.concatenate((h, h[inside]))
-        u = np.concatenate((u, np.full(int(inside.sum()), len(texts), dtype=np.int64)))
-    if not len(h):
+        inside = key[key < (total << shift)]
+        inside &= np.int64((1 << shift) - 1)
+        inside |= np.int64(len(texts) << shift)
+        key = np.concatenate((key, inside))
+    key = _sort_keys(key, dummy + (1 << shift))
+    key = key[: int(np.searchsorted(key, dummy))]
+    if not len(key):
         return empty
-    # Key = unit, then the top `bits` bits of the hash (the column), then the next bit
-    # (the sign). One in-place sort groups equal (unit, column) pairs, positives first.
-    bits = config.bits
-    key = (u << np.int64(bits + 1)) | (h >> np.uint64(63 - bits)).astype(np.int64)
-    key.sort()
-    first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
-    runs = np.diff(np.append(first, len(key))).astype(np.float64)
-    signed_keys = key[first]
-    runs[(signed_keys & 1) == 1] *= -1.0
-    pair_key = signed_keys >> np.int64(1)
-    head = np.flatnonzero(np.concatenate(([True], pair_key[1:] != pair_key[:-1])))
-    keys = pair_key[head]
-    value = np.add.reduceat(runs, head)
-    nz = value != 0
-    keys, value = keys[nz], value[nz]
+    # Runs of one (unit, column): the sign bit says +1 or -1; their sum is the value.
+    pair = key >> np.int64(1)
+    brk = np.flatnonzero(pair[1:] != pair[:-1])
+    ends = np.empty(len(brk) + 1, dtype=np.int64)
+    ends[:-1] = brk
+    ends[-1] = len(key) - 1
+    cum = (ends + 1) - 2 * np.cumsum(key & np.int64(1))[ends]  # running sum at each end
+    net = cum.copy()
+    net[1:] -= cum[:-1]
+    keep = net != 0
+    keys = pair[ends[keep]]
+    value = net[keep].astype(np.float64)
     if config.sublinear_tf:
-        value = np.sign(value) * np.log1p(np.abs(value))
-    unit = keys >> np.int64(config.bits)
-    column = keys & np.int64((1 << config.bits) - 1)
+        value = np.copysign(np.log1p(np.abs(value)), value)
+    unit = keys >> np.int64(bits)
+    column = keys & np.int64((1 << bits) - 1)
     norms = np.sqrt(np.bincount(unit, weights=value * value, minlength=n_units))
     value = value / norms[unit]
     return FeatureBatch(n_units, unit, column, value)
