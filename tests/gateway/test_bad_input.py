@@ -294,3 +294,18 @@ def test_fuzzed_bodies_never_break_the_gateway(
 def test_fuzzed_bytes_never_break_the_gateway(gateway: RunningGateway, raw: bytes) -> None:
     r = post(gateway, "/v1/chat/completions", raw)
     assert r.status_code in (400, 401, 404, 413)
+
+
+def test_a_tenants_own_fallback_answer_ends_a_failing_chain(
+    tmp_path: Path, stub_upstream: Any
+) -> None:
+    config = _flaky_config(tmp_path, stub_upstream.url, ["broken"])
+    text = config.read_text().replace(
+        "routes:", "fallback_answers:\n    default: Our shop assistant is back soon.\n  routes:", 1
+    )
+    config.write_text(text)
+    with run_gateway(config) as gw:
+        for stream in (False, True):
+            r = chat(gw, "stub-error-500", stream)
+            assert r.status_code == 200
+            assert "back soon" in r.text

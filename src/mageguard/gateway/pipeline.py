@@ -18,9 +18,9 @@ import logging
 import secrets
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import orjson
 
@@ -31,12 +31,15 @@ from mageguard.backends.base import (
     BackendError,
     ChatMessage,
     ChatRequest,
+    ChatResult,
+    Locality,
     StreamDelta,
     Usage,
 )
+from mageguard.backends.static import StaticBackend
 from mageguard.catalog import load_catalog
 from mageguard.egress.intercept import INTERCEPT_HEADER
-from mageguard.gateway.config import DEFAULT_ROUTE, FlagSpec, GatewayConfig
+from mageguard.gateway.config import DEFAULT_ROUTE, BackendSpec, FlagSpec, GatewayConfig
 from mageguard.gateway.errors import GatewayError
 from mageguard.gateway.metrics import Metrics
 from mageguard.gateway.protocols.base import Answer, Dialect, Parsed
@@ -49,6 +52,7 @@ from mageguard.guard.output import OutputFinding, check_output, find_any_canary,
 from mageguard.redact.vault import Vault
 
 log = logging.getLogger("mageguard.gateway")
+T = TypeVar("T")
 
 STEPS = ("authenticate", "validate", "redact", "route", "call", "check_output", "record", "metrics")
 GUARDED_ROLES = frozenset({"user", "tool"})  # text a customer or a third party wrote
@@ -347,10 +351,6 @@ class Gateway:
         ]
         answer = caller.tenant.spec.fallback_answers.get(caller.surface)
         if answer and not embeddings:
-            from mageguard.backends.base import Locality
-            from mageguard.backends.static import StaticBackend
-            from mageguard.gateway.config import BackendSpec
-
             spec = BackendSpec(
                 id=f"fallback:{caller.surface}",
                 kind="static",
@@ -476,7 +476,15 @@ class Gateway:
         state = await self.state.load_vault(caller.tenant.id, conversation)
         return Vault(state=state), conversation
 
-    async def _call(self, ctx: Ctx, request: ChatRequest, chain: list[tuple[Any, Backend]]) -> Any:
+    async def _first_answer(
+        self,
+        ctx: Ctx,
+        chain: list[tuple[Any, Backend]],
+        attempt: Callable[[Any, Backend, float], Awaitable[T]],
+    ) -> tuple[T, Any]:
+        """Walk the fallback chain under the request's deadline: a backend that times out
+        or fails retryably opens its breaker a notch and the next one is tried; a
+        non-retryable failure ends the walk. One home for chat, streams and embeddings."""
         last: BackendError | None = None
         deadline = time.monotonic() + self.config.request_timeout
         for spec, backend in chain:
@@ -487,9 +495,7 @@ class Gateway:
             self._choose(ctx, spec, fallback=last is not None)
             try:
                 async with asyncio.timeout(timeout):
-                    result = await backend.chat(
-                        replace(request, model=_served_model(spec, request.model)), timeout
-                    )
+                    result = await attempt(spec, backend, timeout)
             except TimeoutError:
                 last = BackendError(f"backend {spec.id} timed out", status=504)
                 self._failed(spec)
@@ -500,9 +506,21 @@ class Gateway:
                 if not exc.retryable:
                     break
                 continue
-            self.router.breakers[spec.id].success()
+            breaker = self.router.breakers.get(spec.id)  # a tenant's fallback answer has none
+            if breaker is not None:
+                breaker.success()
             return result, spec
         raise _exhausted(last)
+
+    async def _call(
+        self, ctx: Ctx, request: ChatRequest, chain: list[tuple[Any, Backend]]
+    ) -> tuple[ChatResult, Any]:
+        async def chat(spec: Any, backend: Backend, timeout: float) -> ChatResult:
+            return await backend.chat(
+                replace(request, model=_served_model(spec, request.model)), timeout
+            )
+
+        return await self._first_answer(ctx, chain, chat)
 
     def _choose(self, ctx: Ctx, spec: Any, *, fallback: bool) -> None:
         ctx.backend, ctx.locality = spec.id, str(spec.locality)
@@ -538,45 +556,36 @@ class Gateway:
     ) -> StreamReply:
         """Fallback is possible until the first delta arrives; after that the caller has
         bytes and the backend is committed."""
-        last: BackendError | None = None
-        deadline = time.monotonic() + self.config.request_timeout
-        for spec, backend in chain:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            timeout = min(spec.timeout, remaining)
-            self._choose(ctx, spec, fallback=last is not None)
+
+        async def first_delta(
+            spec: Any, backend: Backend, timeout: float
+        ) -> tuple[StreamDelta, AsyncIterator[StreamDelta]]:
             stream = backend.stream(
                 replace(request, model=_served_model(spec, request.model)), timeout
             )
             try:
-                async with asyncio.timeout(timeout):
-                    first = await anext(stream)
-            except (TimeoutError, BackendError, StopAsyncIteration) as exc:
+                first = await anext(stream)
+            except BaseException as exc:  # failed or timed out: let the backend stop
                 with contextlib.suppress(Exception):
                     await stream.aclose()  # type: ignore[attr-defined]
-                last = (
-                    exc
-                    if isinstance(exc, BackendError)
-                    else BackendError(f"backend {spec.id} gave no answer", status=504)
-                )
-                self._failed(spec)
-                if isinstance(exc, BackendError) and not exc.retryable:
-                    break
-                continue
-            self.router.breakers[spec.id].success()
-            answer = Answer(
-                new_id(_prefix(dialect)),
-                _served_model(spec, parsed.request.model),
-                int(time.time()),
-                "",
-                "stop",
-                Usage(),
-            )
-            return StreamReply(
-                self._relay(ctx, dialect, parsed, answer, first, stream, vault, check, deadline)
-            )
-        raise _exhausted(last)
+                if isinstance(exc, StopAsyncIteration):
+                    raise BackendError(f"backend {spec.id} gave no answer", status=504) from None
+                raise
+            return first, stream
+
+        deadline = time.monotonic() + self.config.request_timeout
+        (first, stream), spec = await self._first_answer(ctx, chain, first_delta)
+        answer = Answer(
+            new_id(_prefix(dialect)),
+            _served_model(spec, parsed.request.model),
+            int(time.time()),
+            "",
+            "stop",
+            Usage(),
+        )
+        return StreamReply(
+            self._relay(ctx, dialect, parsed, answer, first, stream, vault, check, deadline)
+        )
 
     async def _relay(
         self,
@@ -713,34 +722,22 @@ class Gateway:
     ) -> tuple[list[list[float]], Any]:
         """Cached per tenant: the cache key starts with the tenant, so one tenant's
         vectors are never served to another (its namespace)."""
-        last: BackendError | None = None
-        for spec, backend in chain:
+
+        async def embed(spec: Any, backend: Backend, timeout: float) -> list[list[float]]:
             served = _served_model(spec, model)
             keys = [(tenant.id, served, t) for t in texts]
             missing = [t for k, t in zip(keys, texts, strict=True) if k not in self._embed_cache]
-            self._choose(ctx, spec, fallback=last is not None)
-            if missing:
-                try:
-                    async with asyncio.timeout(spec.timeout):
-                        vectors = await backend.embed(missing, served, spec.timeout)
-                except TimeoutError:
-                    last = BackendError(f"backend {spec.id} timed out", status=504)
-                    self._failed(spec)
-                    continue
-                except BackendError as exc:
-                    last = exc
-                    self._failed(spec)
-                    if not exc.retryable:
-                        break
-                    continue
+            if not missing:
+                ctx.detail["cache"] = "hit"
+            else:
+                vectors = await backend.embed(missing, served, timeout)
                 if len(self._embed_cache) > 50_000:
                     self._embed_cache.clear()
                 for text, vector in zip(missing, vectors, strict=True):
                     self._embed_cache[(tenant.id, served, text)] = vector
-            else:
-                ctx.detail["cache"] = "hit"
-            return [self._embed_cache[k] for k in keys], spec
-        raise _exhausted(last)
+            return [self._embed_cache[k] for k in keys]
+
+        return await self._first_answer(ctx, chain, embed)
 
     # ------------------------------------------------------------------ record, metrics
 
