@@ -16,7 +16,7 @@ import orjson
 from mageguard.gateway.config import FlagSpec, GatewayConfig
 from mageguard.gateway.errors import GatewayError, bad_request
 from mageguard.gateway.metrics import CONTENT_TYPE as METRICS_TYPE
-from mageguard.gateway.pipeline import Gateway, Reply, StreamReply
+from mageguard.gateway.pipeline import Gateway, Reply, StreamReply, api_key
 from mageguard.gateway.protocols import anthropic, openai
 from mageguard.gateway.protocols.base import Dialect
 
@@ -122,11 +122,9 @@ class App:
                 await _reply(send, Reply(200, gateway.metrics.render(), METRICS_TYPE))
             elif path == "/v1/models":
                 caller = gateway.tenants.authenticate(
-                    _key(headers), headers.get("x-mageguard-surface")
+                    api_key(headers), headers.get("x-mageguard-surface")
                 )
-                models = gateway.tenants.models_of(
-                    caller.tenant, {b.id: b.models for b in gateway.config.backends.values()}
-                )
+                models = gateway.router.known_models(caller.tenant.spec)
                 await _reply(
                     send, Reply(200, orjson.dumps(openai.models_response(models, gateway.started)))
                 )
@@ -168,7 +166,7 @@ class App:
     async def _flags(
         self, gateway: Gateway, method: str, headers: Mapping[str, str], receive: Receive
     ) -> Reply:
-        admin = gateway.tenants.admin(_key(headers))
+        admin = gateway.tenants.admin(api_key(headers))
         if method == "GET":
             flags = {
                 **{(f.tenant, f.surface): f for f in gateway.config.flags},
@@ -210,12 +208,6 @@ def _parse_flag(gateway: Gateway, body: Mapping[str, Any]) -> FlagSpec:
     if unknown:
         raise bad_request(f"unknown field {sorted(unknown)[0][:40]!r}")
     return FlagSpec(tenant=str(tenant), surface=str(surface), percent=float(percent), kill=kill)
-
-
-def _key(headers: Mapping[str, str]) -> str | None:
-    from mageguard.gateway.pipeline import api_key
-
-    return api_key(headers)
 
 
 def _json(raw: bytes) -> dict[str, Any]:

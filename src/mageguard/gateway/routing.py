@@ -75,9 +75,21 @@ class Router:
     def __init__(self, backends: Mapping[str, BackendSpec]) -> None:
         self.backends = backends
         self.breakers = {b: Breaker() for b in backends}
+        self._models: dict[str, list[str]] = {}
 
-    def known_models(self, tenant: TenantSpec) -> set[str]:
-        return {m for ids in tenant.routes.values() for b in ids for m in self.backends[b].models}
+    def known_models(self, tenant: TenantSpec) -> list[str]:
+        """Every model the tenant's routes serve, in route order (what /v1/models lists and
+        what a request may name); worked out once per tenant."""
+        found = self._models.get(tenant.id)
+        if found is None:
+            seen = {
+                m: None
+                for ids in tenant.routes.values()
+                for b in ids
+                for m in self.backends[b].models
+            }
+            found = self._models[tenant.id] = list(seen)
+        return found
 
     def default_model(self, tenant: TenantSpec, surface: str, *, embeddings: bool) -> str | None:
         """The model an intercepted request gets when it names the provider's model

@@ -9,7 +9,7 @@ not hand out working keys. A key bound to a surface cannot speak for another one
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,14 +106,6 @@ class Tenants:
         if key_id is None:
             raise GatewayError(401, "invalid_api_key", "an admin key is required")
         return key_id
-
-    def models_of(self, tenant: Tenant, backends: Mapping[str, Sequence[str]]) -> list[str]:
-        seen: dict[str, None] = {}
-        for chain in tenant.spec.routes.values():
-            for backend in chain:
-                for model in backends.get(backend, ()):
-                    seen.setdefault(model, None)
-        return list(seen)
 
 
 def _digest(key: str) -> str:
