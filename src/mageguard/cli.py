@@ -657,12 +657,14 @@ def _emit(result: ScanResult, fmt: OutputFormat, output: Path | None) -> None:
 
 def _register() -> None:
     from mageguard.egress.command import egress_group
+    from mageguard.fix.command import fix_command
     from mageguard.gateway.command import audit_group, gateway_command, intercept_group
 
     app.add_command(gateway_command)
     app.add_command(audit_group)
     app.add_command(intercept_group)
     app.add_command(egress_group)
+    app.add_command(fix_command)
 
 
 _register()

@@ -13,9 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def require(binary: str, *packages: str) -> str:
-    found = shutil.which(binary)
-    if found:
-        return found
+    # Always ask for the packages (the script checks dpkg first and is quick when all are
+    # there): the binary alone does not prove its extensions are (php without php-curl).
     result = subprocess.run(
         [str(ROOT / "scripts" / "debian-packages"), *packages],
         capture_output=True,

@@ -230,7 +230,7 @@ def test_dump_errors_name_the_file_and_line(tmp_path: Path) -> None:
 
 def test_websites_and_store_views_are_tenants_and_admin_is_not(snapshot: DatabaseSnapshot) -> None:
     assert snapshot.tenants == (
-        Tenant("websites", 1, "base", "Main Website"),
+        Tenant("websites", 1, "base", "Main Website", is_default=True),
         Tenant("websites", 2, "eu", "Europe"),
         Tenant("stores", 1, "default", "Default Store View", "base"),
         Tenant("stores", 2, "eu_en", "Europe English", "eu"),

@@ -121,6 +121,7 @@ class Provider:
     surface: str | None = None
     config_words: tuple[str, ...] = ()
     package_categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    gateway_protocol: str | None = None  # the API the gateway speaks in its place
 
 
 @dataclass(frozen=True)
@@ -375,6 +376,7 @@ def _provider(raw: Mapping[str, Any]) -> Provider:
         composer_packages=_tuple(packages, "composer"),
         npm_packages=_tuple(packages, "npm"),
         surface=raw.get("surface"),
+        gateway_protocol=raw.get("gateway_protocol"),
         config_words=_tuple(raw, "config_words"),
         package_categories={
             k.lower(): tuple(v) for k, v in (packages.get("categories") or {}).items()

@@ -183,7 +183,9 @@ def _snapshot(
     group_site = {gid: r.num("website_id", source) for gid, r in by("store_group", "group_id")}
     # 0 is Magento's admin website and admin store: not a tenant.
     tenants = [
-        Tenant("websites", wid, r.text("code"), r.text("name")) for wid, r in websites if wid
+        Tenant("websites", wid, r.text("code"), r.text("name"), None, r.text("is_default") == "1")
+        for wid, r in websites
+        if wid
     ]
     for sid, r in by("store", "store_id"):
         site = r.num("website_id", source) or group_site.get(r.num("group_id", source), 0)

@@ -74,6 +74,15 @@ def _evidence(fact: Fact, lines: LineSource) -> str:
     return text if len(text) <= MAX_EVIDENCE else text[: MAX_EVIDENCE - 1] + "…"
 
 
+def _extra(fact: Fact) -> tuple[tuple[str, str], ...]:
+    """The fact's details, and the client that sends it: `fix` decides by the client
+    whether its connector can reach the call."""
+    detail = {k: v for k, v in fact.detail if k != "evidence"}
+    if fact.client and "client" not in detail:
+        detail["client"] = fact.client
+    return tuple(sorted(detail.items()))
+
+
 def build(
     facts: Iterable[Fact],
     rules: Iterable[Rule],
@@ -110,7 +119,7 @@ def build(
                 module=module_name(fact.unit),
                 tenant=fact.tenant,
                 audit=rule.audit,
-                extra=tuple(sorted((k, v) for k, v in fact.detail if k != "evidence")),
+                extra=_extra(fact),
             )
             out.setdefault((rule.id, fact.path, fact.line, fact.column), found)
     return sorted(out.values(), key=lambda f: f.sort_key)

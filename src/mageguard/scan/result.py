@@ -39,6 +39,7 @@ class Tenant:
     code: str
     name: str = ""
     website_code: str | None = None
+    is_default: bool = False  # the website Magento serves when no other matches
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,10 @@ class Leaf:
     line: int
     column: int
     source: str  # the literal as written
+    # byte offsets of the literal in the file: `mageguard fix` rewrites a value in place
+    # and leaves every other byte of env.php as the operator wrote it
+    start: int = -1
+    end: int = -1
 
 
 PhpData = dict[str, "PhpData"] | Leaf
@@ -48,28 +52,29 @@ def _convert(node: Node) -> PhpData:
 def _scalar(node: Node) -> Leaf:
     line, col, _, _ = line_col(node)
     raw = text(node)
+    span = (node.start_byte, node.end_byte)
     s = string_literal(node)
     if s is not None:
-        return Leaf(s, line, col, raw)
+        return Leaf(s, line, col, raw, *span)
     if node.type == "integer":
         try:
-            return Leaf(int(raw, 0), line, col, raw)
+            return Leaf(int(raw, 0), line, col, raw, *span)
         except ValueError:
-            return Leaf(None, line, col, raw)
+            return Leaf(None, line, col, raw, *span)
     if node.type == "float":
         try:
-            return Leaf(float(raw.replace("_", "")), line, col, raw)
+            return Leaf(float(raw.replace("_", "")), line, col, raw, *span)
         except ValueError:  # tree-sitter recovers "." or "1e" as a float in broken files
-            return Leaf(None, line, col, raw)
+            return Leaf(None, line, col, raw, *span)
     if node.type == "boolean":
-        return Leaf(raw.lower() == "true", line, col, raw)
+        return Leaf(raw.lower() == "true", line, col, raw, *span)
     if node.type == "null":
-        return Leaf(None, line, col, raw)
+        return Leaf(None, line, col, raw, *span)
     if node.type == "unary_op_expression" and raw.startswith("-"):
         inner = _scalar(node.named_children[-1])
         if isinstance(inner.value, (int, float)) and not isinstance(inner.value, bool):
-            return Leaf(-inner.value, line, col, raw)
-    return Leaf(None, line, col, raw)  # an expression (getenv(), a constant): unknown
+            return Leaf(-inner.value, line, col, raw, *span)
+    return Leaf(None, line, col, raw, *span)  # an expression (getenv(), a constant): unknown
 
 
 def read_returned_array(source: bytes) -> dict[str, PhpData] | None:
