@@ -328,13 +328,7 @@ def _mark(bundle: Path, *, applied: bool) -> None:
     path = bundle / MANIFEST
     manifest = json.loads(path.read_bytes())
     manifest["applied"] = applied
-    tmp = bundle / f".{MANIFEST}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(json.dumps(manifest, indent=2).encode("utf-8"))
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
+    _atomic_write(path, json.dumps(manifest, indent=2).encode("utf-8"), 0o600)
 
 
 # --- rollback -------------------------------------------------------------------------

@@ -7,18 +7,10 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
 from mageguard.errors import MageguardError
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-err = Console(stderr=True, highlight=False)
-
-
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
-    sys.exit(2)
+from mageguard.gateway.command import CONTEXT, err, fail
 
 
 @click.command("fix", context_settings=CONTEXT)
@@ -114,9 +106,9 @@ def fix_command(
         for command in plan.commands:
             err.print(f"  next: {escape(command)}")
     except MageguardError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OSError as exc:
-        _fail(f"{exc.filename or ''}: {exc.strerror}")
+        fail(f"{exc.filename or ''}: {exc.strerror}")
 
 
 def _plan(path: Path, db: str | None, gateway_url: str, rotate: str):  # type: ignore[no-untyped-def]

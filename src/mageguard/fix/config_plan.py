@@ -155,7 +155,7 @@ def plan_config(
             if site is None:
                 continue
             key = key_for(site, key_sections[e.section])
-            if _holds(e.value, key, encryptor):
+            if holds(e.value, key, encryptor):
                 changes.resolved.add((e.scope, e.scope_id, e.path))
                 continue
             new = encryptor.encrypt(key)
@@ -221,7 +221,8 @@ def _website_keys(
     return out
 
 
-def _holds(value: str, key: str, encryptor: Encryptor) -> bool:
+def holds(value: str, key: str, encryptor: Encryptor) -> bool:
+    """Whether a stored value already is `key`, encrypted: so a re-run changes nothing."""
     if not is_encrypted(value):
         return False
     try:

@@ -75,7 +75,7 @@ def build_plan(
     catalog = catalog or load_catalog()
     findings = [f for f in scan.findings if not f.location.path.startswith(MODULE_DIR)]
     encryptor = store.encryptor()
-    secret = _derivation_secret(store)
+    secret = store.crypt_key.split()[-1].encode()  # the current key
     sites = store.websites
     if not sites:
         raise MageguardError(
@@ -127,11 +127,6 @@ def build_plan(
         commands=_commands(options),
         keys=tuple(TenantKeys(t, tuple(sorted(k.items()))) for t, k in sorted(keys.items())),
     )
-
-
-def _derivation_secret(store: Store) -> bytes:
-    leaf = store.env.get("crypt/key")
-    return str(leaf.value if leaf else "").split()[-1].encode() if leaf else b""
 
 
 def _explain(f: Finding) -> Explanation:
@@ -240,7 +235,7 @@ def _connector_step(
         where=f"{MODULE_DIR}/, {CONFIG_PHP} (modules), core_config_data {CONNECTOR_KEYS}/*",
         undo="rollback removes the module's files, restores config.php and deletes the key rows",
         findings=tuple(f.fingerprint for f in resolved),
-        rows=tuple(r for r in rows if r is not None),
+        rows=tuple(rows),
         files=tuple(f for f in files if f is not None),
         notes=(
             "run bin/magento setup:upgrade && bin/magento cache:flush after apply",
@@ -254,7 +249,7 @@ def _key_row(
     store: Store, scope: str, scope_id: int, path: str, key: str, encryptor: Encryptor
 ) -> list[RowChange]:
     row = store.row(scope, scope_id, path)
-    if row is not None and row.value and config_plan._holds(row.value, key, encryptor):
+    if row is not None and row.value and config_plan.holds(row.value, key, encryptor):
         return []
     return [
         RowChange(scope, scope_id, path, row.value if row else None, encryptor.encrypt(key), True)

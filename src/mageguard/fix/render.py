@@ -1,6 +1,6 @@
 """The plan as Markdown (for the operator and the change ticket) and JSON (for machines).
 
-Secrets never appear: key values show as `<gateway key, encrypted>` or masked, file
+Secrets never appear: key values show as `<encrypted>` or masked, file
 contents as sizes and checksums with a unified diff for text edits of existing files.
 """
 
@@ -10,6 +10,7 @@ import difflib
 import json
 from typing import Any
 
+from mageguard.fix.encryptor import is_encrypted
 from mageguard.fix.model import FileChange, Plan, RowChange, Step
 from mageguard.scan.analyzers.secrets import mask
 
@@ -20,9 +21,7 @@ def _value(row: RowChange, value: str | None) -> str | None:
     if value is None:
         return None
     if row.secret:
-        return (
-            "<encrypted>" if value[:2].rstrip(":").isdigit() and ":" in value[:4] else mask(value)
-        )
+        return "<encrypted>" if is_encrypted(value) else mask(value)
     return value
 
 

@@ -7,6 +7,7 @@ they differ, so a plan is never carried out on a store that moved under it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from mageguard.errors import MageguardError
 from mageguard.fix.encryptor import EncryptionError, Encryptor
 from mageguard.scan.database import ConfigRow, DatabaseSnapshot, read_database
-from mageguard.scan.php.literal import Leaf, PhpData, flatten, read_returned_array
+from mageguard.scan.php.literal import Leaf, flatten, read_returned_array
 from mageguard.scan.result import Tenant
 
 ENV_PHP = "app/etc/env.php"
@@ -69,15 +70,19 @@ class Store:
     def row(self, scope: str, scope_id: int, path: str) -> ConfigRow | None:
         return self._rows.get((scope, scope_id, path))
 
-    @property
+    @functools.cached_property
     def _rows(self) -> Mapping[tuple[str, int, str], ConfigRow]:
         return {(r.scope, r.scope_id, r.path): r for r in self.rows}
 
-    def encryptor(self) -> Encryptor:
+    @property
+    def crypt_key(self) -> str:
         leaf = self.env.get("crypt/key")
-        if leaf is None or not isinstance(leaf.value, str):
+        if leaf is None or not isinstance(leaf.value, str) or not leaf.value.strip():
             raise EncryptionError(f"{ENV_PHP} has no crypt/key: cannot write encrypted keys")
-        return Encryptor(leaf.value)
+        return leaf.value
+
+    def encryptor(self) -> Encryptor:
+        return Encryptor(self.crypt_key)
 
 
 def read_store(root: Path, db: str | None) -> Store:
@@ -153,4 +158,4 @@ def _websites_from_env(env: Mapping[str, Leaf]) -> tuple[Website, ...]:
     )
 
 
-__all__ = ["CONFIG_PHP", "ENV_PHP", "PhpData", "Store", "Website", "read_store"]
+__all__ = ["CONFIG_PHP", "ENV_PHP", "Store", "Website", "read_store"]
