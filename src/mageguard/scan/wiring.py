@@ -60,6 +60,19 @@ class Wiring:
         found = self.type_args.get(cls.lower().lstrip("\\"), {}).get(arg)
         return found.value if found is not None and found.kind == "object" else None
 
+    def discards(self, logger: str, discard_handlers: frozenset[str]) -> bool:
+        """A logger wired in di.xml whose every handler drops records writes nothing to
+        disk: what a prompt-logging handler looks like once it is switched off."""
+        vt = self.virtual_types.get(logger.lower().lstrip("\\"))
+        handlers = vt.args.get("handlers") if vt is not None else None
+        if handlers is None or not handlers.items:
+            return False
+        return all(
+            item.kind == "object"
+            and self.resolve_type(item.value).lower().lstrip("\\") in discard_handlers
+            for _, item in handlers.items
+        )
+
     def area_of(self, rel: str) -> str:
         m = _AREA_DIR.search("/" + rel)
         return m.group(1) if m else "global"

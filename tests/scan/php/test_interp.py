@@ -192,3 +192,55 @@ class Loop {
         }
     )
     assert len(calls(facts)) == 1
+
+
+def _logging_module_wiring(handler_class: str) -> Wiring:
+    from mageguard.scan.wiring import read_di
+    from mageguard.scan.xmlfile import parse_xml
+
+    di = f"""<?xml version="1.0"?>
+<config xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <virtualType name="Acme\\Ai\\Logger\\Handler" type="{handler_class}">
+    <arguments><argument name="fileName" xsi:type="string">/var/log/ai.log</argument></arguments>
+  </virtualType>
+  <virtualType name="Acme\\Ai\\Logger\\Logger" type="Magento\\Framework\\Logger\\Monolog">
+    <arguments><argument name="handlers" xsi:type="array">
+      <item name="file" xsi:type="object">Acme\\Ai\\Logger\\Handler</item>
+    </argument></arguments>
+  </virtualType>
+  <type name="Acme\\Ai\\Model\\Gen">
+    <arguments>
+      <argument name="logger" xsi:type="object">Acme\\Ai\\Logger\\Logger</argument>
+    </arguments>
+  </type>
+</config>"""
+    wiring = Wiring()
+    read_di(wiring, parse_xml(di.encode(), "etc/di.xml"), "app/code/Acme/Ai/etc/di.xml")
+    return wiring
+
+
+LOGGING_GEN = """
+class Gen {
+  public function __construct(
+    private \\GuzzleHttp\\Client $c, private \\Psr\\Log\\LoggerInterface $logger) {}
+  public function run(\\Magento\\Catalog\\Api\\Data\\ProductInterface $p): string {
+    $r = $this->c->post('https://api.openai.com/v1/chat/completions',
+      ['json' => ['model' => 'm', 'messages' => [$p->getName()]]]);
+    $text = (string) $r->getBody();
+    $this->logger->info($text);
+    return $text;
+  }
+}"""
+
+
+def test_a_model_answer_logged_through_a_file_handler_is_a_log_write() -> None:
+    wiring = _logging_module_wiring("Magento\\Framework\\Logger\\Handler\\Base")
+    facts = analyze({"Gen": LOGGING_GEN}, wiring=wiring)
+    assert [f.line for f in facts if f.kind == "log_write"] == [11]
+
+
+def test_a_logger_whose_handlers_all_discard_records_writes_nothing() -> None:
+    wiring = _logging_module_wiring("Monolog\\Handler\\NullHandler")
+    facts = analyze({"Gen": LOGGING_GEN}, wiring=wiring)
+    assert [f for f in facts if f.kind == "log_write"] == []
+    assert len(calls(facts)) == 1  # the call itself is still found

@@ -128,6 +128,11 @@ class PhpAnalyzer:
                 types |= {t.lower() for t in ev.logger_types}
         return types
 
+    def _discarded(self, logger_types: frozenset[str]) -> bool:
+        """The logger is one di.xml wires to handlers that drop every record."""
+        wired = [t for t in logger_types if t.lower().lstrip("\\") in self.wiring.virtual_types]
+        return bool(wired) and all(self.wiring.discards(t, self.k.discard_handlers) for t in wired)
+
     def _is_ai_data(self, v: Value) -> bool:
         deep = v.deep()
         return "ai_response" in deep.flags or bool(deep.labels & self.interp.prompt_labels)
@@ -152,7 +157,7 @@ class PhpAnalyzer:
         if ev.kind in ("http", "sdk"):
             return self._outbound(ev, base, body, conditions)
         if ev.kind == "log":
-            if not self._is_ai_data(ev.body):
+            if not self._is_ai_data(ev.body) or self._discarded(ev.logger_types):
                 return None
             conditions.add("ai_data")
             return replace(

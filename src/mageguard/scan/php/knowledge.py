@@ -42,6 +42,7 @@ class Knowledge:
     logger_methods: Mapping[str, int]
     logger_functions: Mapping[str, int]
     handler_bases: frozenset[str]
+    discard_handlers: frozenset[str]
     monolog_classes: frozenset[str]
     writer_functions: Mapping[str, int]
     writer_methods: Mapping[str, tuple[Mapping[str, int], bool]]
@@ -160,6 +161,7 @@ def knowledge() -> Knowledge:
         logger_methods={k.lower(): v for k, v in loggers["methods"].items()},
         logger_functions={k.lower(): v for k, v in loggers.get("functions", {}).items()},
         handler_bases=frozenset(_low(loggers["handler_base_classes"])),
+        discard_handlers=frozenset(_low(loggers.get("discard_handler_classes", []))),
         monolog_classes=frozenset(_low(loggers["monolog_classes"])),
         writer_functions={k.lower(): v for k, v in writers["functions"].items()},
         writer_methods=writer_methods,
