@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,11 @@ from mageguard.fix.connector import (
     SURFACES,
     ConnectorSettings,
     Route,
+    installed_routes,
     render_connector,
+    routes_call,
 )
+from mageguard.scan.finding import Confidence, Finding, Location, Severity
 from tests.helpers.debian import require
 
 PHP_TESTS = Path(__file__).parent / "php"
@@ -226,3 +230,86 @@ def test_invalid_settings_are_refused(change: dict[str, object], message: str) -
 def test_invalid_routes_are_refused(host: str, provider: str, protocol: str) -> None:
     with pytest.raises(ConfigError):
         Route(host, provider, protocol)
+
+
+# --- what the scan reads back from an installed connector --------------------------------
+
+CONFIG_PHP = b"<?php\nreturn [\n    'modules' => [\n        'Magento_Store' => 1,\n%s    ],\n];\n"
+
+
+def _tree(tmp_path: Path, module_line: bytes | None) -> Path:
+    for path, content in render_connector(SETTINGS).items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(content)
+    (tmp_path / "app/etc").mkdir(parents=True, exist_ok=True)
+    line = b"" if module_line is None else module_line + b"\n"
+    (tmp_path / "app/etc/config.php").write_bytes(CONFIG_PHP % line)
+    return tmp_path
+
+
+def _reader(root: Path) -> Callable[[str], bytes | None]:
+    def read(rel: str) -> bytes | None:
+        path = root / rel
+        return path.read_bytes() if path.is_file() else None
+
+    return read
+
+
+def test_an_installed_and_enabled_connector_reads_back_its_routes(tmp_path: Path) -> None:
+    root = _tree(tmp_path, b"        'Mageguard_Connector' => 1,")
+    assert installed_routes(_reader(root)) == SETTINGS.routes
+
+
+@pytest.mark.parametrize(
+    "module_line", [None, b"        'Mageguard_Connector' => 0,"], ids=["absent", "disabled"]
+)
+def test_a_connector_not_enabled_in_config_php_routes_nothing(
+    tmp_path: Path, module_line: bytes | None
+) -> None:
+    assert installed_routes(_reader(_tree(tmp_path, module_line))) == ()
+
+
+def test_a_connector_switched_off_in_the_database_routes_nothing(tmp_path: Path) -> None:
+    root = _tree(tmp_path, b"        'Mageguard_Connector' => 1,")
+    assert installed_routes(_reader(root), disabled_in_database=True) == ()
+
+
+def test_a_connector_config_that_does_not_parse_counts_as_absent(tmp_path: Path) -> None:
+    root = _tree(tmp_path, b"        'Mageguard_Connector' => 1,")
+    (root / MODULE_DIR / "etc/config.xml").write_bytes(b"<config><default><mageguard")
+    assert installed_routes(_reader(root)) == ()
+
+
+def _call(rule: str, provider: str, **extra: str) -> Finding:
+    return Finding(
+        rule_id=rule,
+        title="",
+        message="",
+        severity=Severity.HIGH,
+        confidence=Confidence.HIGH,
+        surface="content_generation",
+        pattern="external_ai_call",
+        location=Location("app/code/Lumen/X/Model/A.php", 3),
+        fingerprint=f"{rule}:{provider}",
+        evidence="",
+        remediation="",
+        provider=provider,
+        extra=tuple(sorted(extra.items())),
+    )
+
+
+@pytest.mark.parametrize(
+    ("finding", "routed"),
+    [
+        (_call("php-ai-http-call", "openai", client="Guzzle"), True),
+        (_call("php-ai-http-call", "anthropic", client="Magento HTTP Curl"), True),
+        (_call("php-ai-sdk-call", "openai", sdk="openai-php/client"), True),
+        (_call("php-ai-http-call", "anthropic", client="curl"), False),  # raw curl_*: no plugin
+        (_call("php-ai-http-call", "google_gemini", client="Guzzle"), False),  # blocked, not routed
+        (_call("php-prompt-logging", "openai", client="Guzzle"), False),
+    ],
+)
+def test_a_call_is_routed_when_its_client_is_plugged_and_its_provider_has_a_route(
+    finding: Finding, routed: bool
+) -> None:
+    assert routes_call(finding, SETTINGS.routes) is routed

@@ -12,13 +12,22 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 
-from mageguard.errors import ConfigError
+from mageguard.errors import ConfigError, MageguardError
+from mageguard.scan.finding import Finding
 
 MODULE_DIR = "app/code/Mageguard/Connector"
+MODULE = "Mageguard_Connector"
+ENABLED_PATH = "mageguard_connector/general/enabled"
+# What the DI plugins (connector/etc/di.xml) rewrite: calls through these clients, and the
+# SDKs that send through them. Scan findings name the client in `extra`.
+CONNECTED_CLIENTS = frozenset({"Guzzle", "Magento HTTP Curl", "Laminas/Zend HTTP"})
+CONNECTED_SDKS = frozenset({"openai-php/client"})
+CALL_RULES = frozenset({"php-ai-http-call", "php-ai-sdk-call", "php-ai-call-unresolved-host"})
 
 # One gateway key field per surface in etc/adminhtml/system.xml; a test keeps the two equal.
 SURFACES = (
@@ -151,3 +160,43 @@ def _config_xml(settings: ConnectorSettings) -> bytes:
         ET.SubElement(general, name).text = value
     ET.indent(root, space="    ")
     return f'<?xml version="1.0"?>\n{ET.tostring(root, encoding="unicode")}\n'.encode()
+
+
+def routes_call(finding: Finding, routes: Iterable[Route]) -> bool:
+    """The connector sends this call to the gateway: one home for the planner (which calls
+    a plan resolves) and the scan (which calls an installed connector already routes)."""
+    if finding.rule_id not in CALL_RULES:
+        return False
+    extra = dict(finding.extra)
+    if extra.get("client") not in CONNECTED_CLIENTS and extra.get("sdk") not in CONNECTED_SDKS:
+        return False
+    return finding.provider in {r.provider for r in routes if r.protocol is not None}
+
+
+def installed_routes(
+    read: Callable[[str], bytes | None], disabled_in_database: bool = False
+) -> tuple[Route, ...]:
+    """The routes of a connector that is in the tree and enabled (config.php lists it as 1,
+    its etc/config.xml does not switch it off, no core_config_data row does); () otherwise.
+    A connector the scan cannot read in full counts as absent: claiming a call is routed
+    when it may not be would hide a leak."""
+    from mageguard.scan.php.literal import read_returned_array
+    from mageguard.scan.xmlfile import parse_xml
+
+    config_php, config_xml = read("app/etc/config.php"), read(f"{MODULE_DIR}/etc/config.xml")
+    if disabled_in_database or config_php is None or config_xml is None:
+        return ()
+    try:
+        modules = (read_returned_array(config_php) or {}).get("modules")
+        entry = modules.get(MODULE) if isinstance(modules, dict) else None
+        if entry is None or str(getattr(entry, "value", "")) not in ("1", "True"):
+            return ()
+        general = parse_xml(config_xml, MODULE_DIR).find("default")
+        general = general.find("mageguard_connector") if general is not None else None
+        general = general.find("general") if general is not None else None
+        if general is None or general.child_text("enabled") != "1":
+            return ()
+        raw = json.loads(general.child_text("routes") or "[]")
+        return tuple(Route(r["host"], r["provider"], r.get("protocol")) for r in raw)
+    except (MageguardError, ValueError, KeyError, TypeError):
+        return ()

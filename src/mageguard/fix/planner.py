@@ -21,7 +21,15 @@ from mageguard.catalog import Catalog, load_catalog
 from mageguard.errors import MageguardError
 from mageguard.fix import config_plan, files_plan
 from mageguard.fix.config_plan import ConfigChanges, Routed
-from mageguard.fix.connector import MODULE_DIR, ConnectorSettings, Route, render_connector
+from mageguard.fix.connector import (
+    CALL_RULES,
+    MODULE,
+    MODULE_DIR,
+    ConnectorSettings,
+    Route,
+    render_connector,
+    routes_call,
+)
 from mageguard.fix.encryptor import Encryptor
 from mageguard.fix.gateway_plan import GATEWAY_CONFIG, gateway_config
 from mageguard.fix.keys import gateway_key
@@ -41,12 +49,7 @@ from mageguard.gateway.config import DEFAULT_ROUTE
 from mageguard.scan.finding import Finding
 from mageguard.scan.result import ScanResult
 
-CONNECTOR_MODULE = "Mageguard_Connector"
 CONNECTOR_KEYS = "mageguard_connector/keys"
-# Clients whose requests the connector's DI plugins rewrite (fix/connector/etc/di.xml).
-CONNECTED_CLIENTS = frozenset({"Guzzle", "Magento HTTP Curl", "Laminas/Zend HTTP"})
-CONNECTED_SDKS = frozenset({"openai-php/client"})
-CALL_RULES = frozenset({"php-ai-http-call", "php-ai-sdk-call", "php-ai-call-unresolved-host"})
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,9 @@ def build_plan(
     scan: ScanResult, store: Store, options: FixOptions, catalog: Catalog | None = None
 ) -> Plan:
     catalog = catalog or load_catalog()
-    findings = [f for f in scan.findings if not f.location.path.startswith(MODULE_DIR)]
+    findings = [
+        f for f in scan.findings + scan.routed if not f.location.path.startswith(MODULE_DIR)
+    ]
     encryptor = store.encryptor()
     secret = store.crypt_key.split()[-1].encode()  # the current key
     sites = store.websites
@@ -101,10 +106,9 @@ def build_plan(
             key_for(site.code, surface)
 
     steps: list[Step] = []
-    resolved_calls = _connector_findings(findings, catalog)
-    steps.append(
-        _connector_step(store, catalog, findings, options, keys, encryptor, resolved_calls)
-    )
+    routes = _routes(catalog)
+    resolved_calls = [f for f in findings if routes_call(f, routes)]
+    steps.append(_connector_step(store, routes, findings, options, keys, encryptor, resolved_calls))
     steps.append(_gateway_step(store, catalog, findings, keys))
     steps += _config_steps(store, findings, changes, routed)
     steps += _file_steps(store, findings)
@@ -142,21 +146,14 @@ def _explain(f: Finding) -> Explanation:
 # --- the connector --------------------------------------------------------------------
 
 
-def _connector_findings(findings: Iterable[Finding], catalog: Catalog) -> list[Finding]:
-    out = []
-    for f in findings:
-        if f.rule_id not in CALL_RULES:
-            continue
-        provider = catalog.provider_by_id.get(f.provider or "")
-        client = dict(f.extra).get("client", "")
-        sdk = dict(f.extra).get("sdk", "")
-        if (
-            provider
-            and provider.gateway_protocol
-            and (client in CONNECTED_CLIENTS or sdk in CONNECTED_SDKS)
-        ):
-            out.append(f)
-    return out
+def _routes(catalog: Catalog) -> tuple[Route, ...]:
+    return tuple(
+        Route(host, p.id, p.gateway_protocol)
+        for p in catalog.providers
+        if p.kind == "ai_provider"
+        for host in p.hosts
+        if "*" not in host.replace("*.", "")  # a label wildcard (`*-aiplatform`): egress's job
+    )
 
 
 def _namespaces(store: Store, findings: Iterable[Finding]) -> list[tuple[str, str]]:
@@ -187,20 +184,13 @@ def _namespace_of(store: Store, module: str) -> str | None:
 
 def _connector_step(
     store: Store,
-    catalog: Catalog,
+    routes: tuple[Route, ...],
     findings: list[Finding],
     options: FixOptions,
     keys: Mapping[str, Mapping[str, str]],
     encryptor: Encryptor,
     resolved: list[Finding],
 ) -> Step:
-    routes = tuple(
-        Route(host, p.id, p.gateway_protocol)
-        for p in catalog.providers
-        if p.kind == "ai_provider"
-        for host in p.hosts
-        if "*" not in host.replace("*.", "")  # a label wildcard (`*-aiplatform`): egress's job
-    )
     settings = ConnectorSettings(
         gateway_url=options.gateway_url.rstrip("/"),
         routes=routes,
@@ -211,7 +201,7 @@ def _connector_step(
         for path, content in sorted(render_connector(settings).items())
     ]
     if store.config_php is not None:
-        new = enable_module(store.config_php, CONNECTOR_MODULE)
+        new = enable_module(store.config_php, MODULE)
         if new != store.config_php:
             files.append(FileChange(CONFIG_PHP, store.config_php, new))
     rows = []
@@ -228,7 +218,7 @@ def _connector_step(
         kind=Kind.CONNECTOR,
         surface="checkout_payment",
         title=(
-            f"Install {CONNECTOR_MODULE}: DI plugins on Guzzle (client and factory), "
+            f"Install {MODULE}: DI plugins on Guzzle (client and factory), "
             "Magento's Curl and Laminas' client send AI hosts to the gateway with the "
             "website, store view and surface as headers and the tenant's gateway key"
         ),

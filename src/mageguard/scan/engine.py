@@ -31,7 +31,7 @@ from mageguard.scan.cache import FileIndex, ScanCache, default_dir
 from mageguard.scan.config_sources import ConfigValue, ConfigValues
 from mageguard.scan.discovery import SourceFile, Tree, discover
 from mageguard.scan.facts import Fact, UnitFacts
-from mageguard.scan.finding import DEFAULT_FINGERPRINT_KEY
+from mageguard.scan.finding import DEFAULT_FINGERPRINT_KEY, Finding
 from mageguard.scan.gate import (
     AI,
     KEY,
@@ -249,6 +249,7 @@ class Scanner:
         findings = finding_builder.build(
             facts, self.rules, self.catalog, wiring, self.files.line, self.options.fingerprint_key
         )
+        findings, routed = self._routed(findings, snapshot)
         findings, suppressed = self._suppress(tree, masks, findings)
         baselined = 0
         if self.options.baseline is not None:
@@ -277,6 +278,7 @@ class Scanner:
             tenants=tuple(tenants),
             suppressed=suppressed,
             baselined=baselined,
+            routed=tuple(routed),
             is_magento=tree.is_magento,
             tool_version=__version__,
         )
@@ -606,6 +608,25 @@ class Scanner:
         return sections
 
     # -------------------------------------------------------------- filters
+
+    def _routed(
+        self, findings: list[Finding], snapshot: DatabaseSnapshot | None
+    ) -> tuple[list[Finding], list[Finding]]:
+        """Calls that mageguard's own connector, installed and enabled here, already sends
+        to the gateway are shut: they are kept apart, not reported (`mageguard fix` installs
+        it; switching it off brings them back)."""
+        from mageguard.fix import connector
+
+        disabled = snapshot is not None and any(
+            r.path == connector.ENABLED_PATH and (r.value or "").strip() == "0"
+            for r in snapshot.rows
+        )
+        routes = connector.installed_routes(self.files.read_optional, disabled)
+        kept: list[Finding] = []
+        routed: list[Finding] = []
+        for f in findings:
+            (routed if routes and connector.routes_call(f, routes) else kept).append(f)
+        return kept, routed
 
     def _suppress(self, tree: Tree, masks: dict[str, int], findings: list):  # type: ignore[no-untyped-def,type-arg]
         markers: list[suppress.Suppression] = []

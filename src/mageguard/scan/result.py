@@ -52,5 +52,8 @@ class ScanResult:
     tenants: tuple[Tenant, ...] = ()
     suppressed: int = 0
     baselined: int = 0
+    # Calls the installed Mageguard_Connector already sends to the gateway: shut, so not
+    # findings, but kept for `mageguard fix` (whose plan must stay the same) and the report.
+    routed: tuple[Finding, ...] = ()
     is_magento: bool = True
     tool_version: str = ""

@@ -81,6 +81,7 @@ def test_json_summary_counts_by_severity_and_surface(result: ScanResult) -> None
         "audit": 1,
         "suppressed": 2,
         "baselined": 1,
+        "routed": 0,
         "notices": 1,
     }
 

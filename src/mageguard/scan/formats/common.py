@@ -125,6 +125,8 @@ def summary_text(result: ScanResult) -> str:
         f"{result.suppressed:,} suppressed",
         f"{result.baselined:,} baselined",
     ]
+    if result.routed:
+        parts.append(f"{plural(len(result.routed), 'call')} routed by Mageguard_Connector")
     if result.notices:
         parts.append(plural(len(result.notices), "notice"))
     return " · ".join(parts)

@@ -63,6 +63,7 @@ def _summary(result: ScanResult) -> dict[str, Any]:
         "audit": sum(1 for f in result.findings if f.audit),
         "suppressed": result.suppressed,
         "baselined": result.baselined,
+        "routed": len(result.routed),
         "notices": len(result.notices),
     }
 
