@@ -18,6 +18,30 @@ final class GatewayTest extends ConnectorTestCase
         self::assertSame(['Authorization', 'x-api-key', 'api-key', 'x-goog-api-key'], $route['remove_headers']);
     }
 
+    public function test_a_call_already_aimed_at_the_gateway_keeps_its_url_and_gets_our_key(): void
+    {
+        $url = self::GATEWAY . '/v1/chat/completions';
+        $route = $this->gateway->route($url);
+
+        self::assertSame($url, $route['url']);
+        self::assertSame(self::gatewayHeaders(), $route['headers']);
+        self::assertSame(['Authorization', 'x-api-key', 'api-key', 'x-goog-api-key'], $route['remove_headers']);
+    }
+
+    /** @dataProvider notTheGateway */
+    public function test_a_look_alike_of_the_gateway_url_is_not_the_gateway(string $url): void
+    {
+        self::assertNull($this->gateway->route($url));
+    }
+
+    public static function notTheGateway(): array
+    {
+        return [
+            'other port' => ['http://127.0.0.1:8701/v1/chat/completions'],
+            'other host' => ['http://127.0.0.2:8700/v1/chat/completions'],
+        ];
+    }
+
     /** @dataProvider servedCalls */
     public function test_served_api_paths_map_to_the_gateways_v1_path(string $url, string $path): void
     {

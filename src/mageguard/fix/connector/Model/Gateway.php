@@ -59,6 +59,15 @@ class Gateway
         // libcurl reads "host/path" without a scheme as http://host/path: so must we.
         $parts = parse_url(str_contains($url, '://') ? $url : '//' . ltrim($url, '/'));
         $host = strtolower(rtrim((string)($parts['host'] ?? ''), '.'));
+        if ($host !== '' && $this->isGateway($parts, $host)) {
+            // Already aimed at the gateway (an endpoint `mageguard fix` rewrote): its key may be
+            // the encrypted value a module read without decrypting, so ours replaces it.
+            return [
+                'url' => $url,
+                'headers' => $this->headers(),
+                'remove_headers' => self::PROVIDER_AUTH_HEADERS,
+            ];
+        }
         $route = $host === '' ? null : $this->findRoute($host);
         if ($route === null) {
             return null;
@@ -180,6 +189,18 @@ class Gateway
             $website,
             $surface
         ));
+    }
+
+    /** @param array<string, mixed> $parts parse_url() of the call's URL */
+    private function isGateway(array $parts, string $host): bool
+    {
+        $gateway = parse_url($this->gatewayUrl());
+        $port = static fn (array $p): int => (int)($p['port'] ?? ((($p['scheme'] ?? 'http') === 'https') ? 443 : 80));
+        $base = rtrim((string)($gateway['path'] ?? ''), '/');
+        $path = (string)($parts['path'] ?? '');
+        return $host === strtolower((string)($gateway['host'] ?? ''))
+            && $port($parts) === $port($gateway)
+            && ($base === '' || $path === $base || str_starts_with($path, $base . '/'));
     }
 
     private function gatewayUrl(): string
