@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 # The analyzers (tree-sitter grammars, the PHP interpreter) are imported where they are
 # used: a warm scan of an unchanged tree never needs them, and start-up is part of it.
 
-ANALYZER_VERSION = "3"
+ANALYZER_VERSION = "5"
 # PHP files larger than this are generated data (domain lists, compiled containers), not
 # code worth an interpreter; tree-sitter would need ~80x their size in memory.
 MAX_ANALYSED_BYTES = 1024 * 1024

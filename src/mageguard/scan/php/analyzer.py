@@ -231,6 +231,11 @@ class PhpAnalyzer:
         detail = [("url", url_text)] if url_text else []
         if ev.sdk is not None:
             detail.append(("sdk", ev.sdk.package))
+        models = sorted(m for m in ev.body.entry_strings("model") if 0 < len(m) <= 100)
+        if models:
+            # `mageguard fix` lists these on the gateway's backend, so the store's requests
+            # name a model the gateway routes.
+            detail.append(("model", ", ".join(models)))
         return replace(
             base,
             kind="outbound_call",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mageguard.catalog import Sdk
@@ -1188,6 +1188,9 @@ class Interpreter:
             return EMPTY.join(*every).data_only()
         # json_encode, implode, http_build_query, serialize, str_replace...: data flows.
         out = EMPTY.join(*every).data_only() if every else EMPTY
+        if fname == "json_encode" and args:
+            # JSON keeps the keys: a request body's `model` and `messages` stay visible.
+            out = replace(out, entries=args[0].entries)
         if fname in (
             "implode",
             "join",

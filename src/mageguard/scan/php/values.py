@@ -122,6 +122,16 @@ class Value:
             out = out.join(v.deep())
         return out
 
+    def entry_strings(self, key: str) -> frozenset[str]:
+        """Fully known strings under `key` at any depth (a request's `model`, whether in
+        the body or in Guzzle's `json` option)."""
+        found: set[str] = set()
+        for k, v in self.entries:
+            if k == key:
+                found |= {"".join(p or "" for p in t) for t in v.strs if None not in t}
+            found |= v.entry_strings(key)
+        return frozenset(found)
+
     def entry_keys(self) -> frozenset[str]:
         keys = {k for k, _ in self.entries if k is not None}
         for _, v in self.entries:
