@@ -12,15 +12,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import yaml
 
 from mageguard.errors import MageguardError
 from mageguard.fix.apply import DriftError, apply_plan, rollback
 from mageguard.fix.encryptor import Encryptor
+from mageguard.fix.gateway_plan import GATEWAY_CONFIG
 from mageguard.fix.model import FileChange, Plan, Step
 from mageguard.fix.planner import FixOptions, build_plan
 from mageguard.fix.store import read_store
 from mageguard.scan.engine import ScanOptions, scan
+from tests.helpers.gateway import started_cli
 from tests.helpers.services import MariaDB, require_mariadb
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -201,3 +205,76 @@ def test_keys_are_derived_so_they_survive_a_re_run_but_rotate_on_request() -> No
     rotated = build_plan(result, read_store(root, dump), FixOptions(rotate="2026-11"))
     assert one.keys == two.keys and one.keys != rotated.keys
     assert isinstance(read_store(root, dump).encryptor(), Encryptor)
+
+
+def test_after_apply_the_rescan_shows_no_fixed_finding_and_explains_every_other(
+    store: tuple[Path, str, MariaDB, str], tmp_path: Path
+) -> None:
+    """The issue's "done when": scan -> fix --apply -> scan."""
+    root, dsn, _, _ = store
+    plan = _plan(root, dsn)
+    apply_plan(plan, root, dsn, tmp_path / "bundle")
+    after = scan(root, ScanOptions(db=dsn, use_cache=False))
+    left = {f.fingerprint: f for f in after.findings}
+    explained = {e.fingerprint for e in plan.explained}
+    assert not plan.resolved & set(left), "a finding the plan resolved is still reported"
+    assert set(left) <= explained, [
+        (f.rule_id, f.location.path) for fp, f in left.items() if fp not in explained
+    ]
+    # the connector's calls are shut, not forgotten: the scan keeps them apart
+    assert {(f.rule_id, f.location.path) for f in after.routed} == {
+        ("php-ai-http-call", "app/code/Lumen/AiDescriptions/Model/DescriptionGenerator.php"),
+        ("php-ai-sdk-call", "app/code/Lumen/AiSeo/Model/MetaGenerator.php"),
+        ("php-ai-sdk-call", "app/code/Lumen/AiSeo/Model/KeywordSuggester.php"),
+        ("php-ai-http-call", "app/code/Lumen/SemanticSearch/Cron/ReindexEmbeddings.php"),
+        ("php-ai-http-call", "app/code/Lumen/ReviewSummary/ViewModel/ReviewSummary.php"),
+    }
+
+
+def test_a_hard_coded_endpoint_and_key_are_patched_to_the_gateway(
+    store: tuple[Path, str, MariaDB, str], tmp_path: Path
+) -> None:
+    root, dsn, _, _ = store
+    plan = _plan(root, dsn)
+    apply_plan(plan, root, dsn, tmp_path / "bundle")
+    php = (root / "app/code/Lumen/SmartSearch/Model/ClaudeReranker.php").read_text("utf-8")
+    keys = dict(next(k.keys for k in plan.keys if k.tenant == "base"))
+    assert "private const API_BASE = 'http://127.0.0.1:8088/v1';" in php
+    assert f"private const API_KEY = '{keys['search_recommendations']}';" in php
+    assert "sk-ant-" not in php
+
+
+def test_the_gateway_config_lists_the_models_the_store_asks_for(
+    store: tuple[Path, str, MariaDB, str], tmp_path: Path
+) -> None:
+    root, dsn, _, _ = store
+    apply_plan(_plan(root, dsn), root, dsn, tmp_path / "bundle")
+    doc = yaml.safe_load((root / GATEWAY_CONFIG).read_text("utf-8"))
+    models = {b["id"]: b["models"] for b in doc["backends"] if b.get("locality") == "external"}
+    assert models == {
+        "anthropic": ["claude-3-5-haiku-20241022"],
+        "openai": ["gpt-3.5-turbo-instruct", "gpt-4o-mini", "text-embedding-3-small"],
+    }
+    # and the data the scan saw stays local, also on a re-run after the fix hid its findings
+    again = _plan(root, dsn)
+    assert again.is_noop
+    assert "pricing" not in doc["tenants"][0]["external_categories"]
+
+
+def test_the_gateway_starts_on_the_generated_config_and_knows_each_tenants_keys(
+    store: tuple[Path, str, MariaDB, str], tmp_path: Path
+) -> None:
+    root, dsn, _, _ = store
+    plan = _plan(root, dsn)
+    apply_plan(plan, root, dsn, tmp_path / "bundle")
+    config = str(root / GATEWAY_CONFIG)
+    with started_cli(tmp_path / "data", "--config", config) as (url, _):
+        for tenant in plan.keys:
+            key = dict(tenant.keys)["content_generation"]
+            reply = httpx.get(f"{url}/v1/models", headers={"Authorization": f"Bearer {key}"})
+            assert reply.status_code == 200, reply.text
+            assert {"gpt-4o-mini", "claude-3-5-haiku-20241022"} <= {
+                m["id"] for m in reply.json()["data"]
+            }
+        refused = httpx.get(f"{url}/v1/models", headers={"Authorization": "Bearer sk-proj-x"})
+        assert refused.status_code == 401

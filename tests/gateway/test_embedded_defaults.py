@@ -8,49 +8,14 @@ import os
 import re
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import openai
 
-from tests.helpers.gateway import free_port
+from tests.helpers.gateway import started_cli as started
 
 MODEL = "smollm2-135m-instruct"
-
-
-@contextmanager
-def started(data_dir: Path, **env: str) -> Iterator[tuple[str, str]]:
-    port = free_port()
-    log = data_dir.parent / f"gateway-{port}.log"
-    environment = {**os.environ, "MAGEGUARD_DATA_DIR": str(data_dir), **env}
-    environment.pop("MAGEGUARD_DEV_KEY", None) if "MAGEGUARD_DEV_KEY" not in env else None
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mageguard", "gateway", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=environment,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(log.read_text()[-3000:])
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.2)
-        yield url, log.read_text()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
 
 
 def test_answers_from_the_embedded_local_model_with_a_key_printed_once(tmp_path: Path) -> None:

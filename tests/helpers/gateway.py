@@ -3,7 +3,10 @@ background thread, on a configuration written as YAML (the same path the CLI tak
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -11,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 import yaml
 
@@ -201,3 +205,37 @@ def audit_events(gw: RunningGateway, kind: str = "request") -> list[Any]:
     asyncio.run_coroutine_threadsafe(gateway.auditor.flush(), loop).result(timeout=10)
     store = gateway.auditor.store
     return [e for _, e in store.events(limit=100_000) if e.kind == kind]
+
+
+@contextmanager
+def started_cli(data_dir: Path, *args: str, **env: str) -> Iterator[tuple[str, str]]:
+    """`mageguard gateway [args]` as a real process on a free port, until /readyz answers:
+    (base URL, what it printed so far)."""
+    port = free_port()
+    log = data_dir.parent / f"gateway-{port}.log"
+    environment = {**os.environ, "MAGEGUARD_DATA_DIR": str(data_dir), **env}
+    environment.pop("MAGEGUARD_DEV_KEY", None) if "MAGEGUARD_DEV_KEY" not in env else None
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mageguard", "gateway", *args, "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=environment,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(log.read_text()[-3000:])
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        yield url, log.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)

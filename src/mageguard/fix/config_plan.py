@@ -102,6 +102,34 @@ def routed_sections(
     return out
 
 
+_MODEL_FIELD = re.compile(r"(?:^|_)model$")
+
+
+def configured_models(store: Store, routed: Mapping[str, Routed]) -> dict[str, set[str]]:
+    """Provider -> the model names its routed sections configure (core_config_data, env.php
+    and the modules' etc/config.xml defaults): the gateway must route each of them, or the
+    store's requests get `model_not_found` the day its endpoints point at the gateway."""
+    from mageguard.errors import MageguardError
+    from mageguard.scan.wiring import flatten_config_defaults
+    from mageguard.scan.xmlfile import parse_xml
+
+    values = [(e.path, e.value) for e in entries(store)]
+    for xml in sorted(store.root.glob("app/code/*/*/etc/config.xml")) + sorted(
+        store.root.glob("vendor/*/*/etc/config.xml")
+    ):
+        try:
+            defaults = flatten_config_defaults(parse_xml(xml.read_bytes(), str(xml)))
+        except (OSError, MageguardError):
+            continue
+        values += [(path, value) for path, (value, _) in defaults.items()]
+    out: dict[str, set[str]] = {}
+    for path, value in values:
+        section, field = path.rsplit("/", 1)
+        if section in routed and _MODEL_FIELD.search(field) and 0 < len(value.strip()) <= 100:
+            out.setdefault(routed[section].provider.id, set()).add(value.strip())
+    return out
+
+
 def _endpoint_provider(e: Entry, catalog: Catalog) -> Provider | None:
     if CREDENTIAL_FIELD.search(e.field) or "://" not in e.value:
         return None

@@ -173,6 +173,31 @@ def routes_call(finding: Finding, routes: Iterable[Route]) -> bool:
     return finding.provider in {r.provider for r in routes if r.protocol is not None}
 
 
+def read_settings(config_xml: bytes) -> ConnectorSettings:
+    """The settings a rendered etc/config.xml carries (the inverse of render_connector's
+    config.xml): what the scan and a re-run of the planner read back."""
+    from mageguard.scan.xmlfile import parse_xml
+
+    node = parse_xml(config_xml, f"{MODULE_DIR}/etc/config.xml")
+    for tag in ("default", "mageguard_connector", "general"):
+        found = node.find(tag)
+        if found is None:
+            raise ConfigError(f"{MODULE_DIR}/etc/config.xml: no <{tag}>")
+        node = found
+    try:
+        routes = json.loads(node.child_text("routes") or "[]")
+        surfaces = json.loads(node.child_text("surfaces") or "{}")
+        return ConnectorSettings(
+            gateway_url=node.child_text("gateway_url") or "",
+            routes=tuple(Route(r["host"], r["provider"], r.get("protocol")) for r in routes),
+            surfaces=tuple(sorted(surfaces.items())),
+            default_surface=node.child_text("default_surface") or "default",
+            enabled=node.child_text("enabled") == "1",
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"{MODULE_DIR}/etc/config.xml: {exc}") from None
+
+
 def installed_routes(
     read: Callable[[str], bytes | None], disabled_in_database: bool = False
 ) -> tuple[Route, ...]:
@@ -181,7 +206,6 @@ def installed_routes(
     A connector the scan cannot read in full counts as absent: claiming a call is routed
     when it may not be would hide a leak."""
     from mageguard.scan.php.literal import read_returned_array
-    from mageguard.scan.xmlfile import parse_xml
 
     config_php, config_xml = read("app/etc/config.php"), read(f"{MODULE_DIR}/etc/config.xml")
     if disabled_in_database or config_php is None or config_xml is None:
@@ -191,12 +215,7 @@ def installed_routes(
         entry = modules.get(MODULE) if isinstance(modules, dict) else None
         if entry is None or str(getattr(entry, "value", "")) not in ("1", "True"):
             return ()
-        general = parse_xml(config_xml, MODULE_DIR).find("default")
-        general = general.find("mageguard_connector") if general is not None else None
-        general = general.find("general") if general is not None else None
-        if general is None or general.child_text("enabled") != "1":
-            return ()
-        raw = json.loads(general.child_text("routes") or "[]")
-        return tuple(Route(r["host"], r["provider"], r.get("protocol")) for r in raw)
-    except (MageguardError, ValueError, KeyError, TypeError):
+        settings = read_settings(config_xml)
+    except MageguardError:
         return ()
+    return settings.routes if settings.enabled else ()

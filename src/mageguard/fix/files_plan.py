@@ -1,6 +1,7 @@
 """File edits: key fields given the Encrypted backend (system.xml), prompt-writing log
-handlers switched off (di.xml), and, for files under vendor/, the same edit as a
-composer-patches patch so `composer install` does not undo it.
+handlers switched off (di.xml), and, for files under vendor/ (these and the PHP edits of
+phpfile.py), the same edit as a composer-patches patch so `composer install` does not undo
+it.
 
 Edits are textual and minimal (one element, one attribute) so the diff an operator
 reviews is the change and nothing else.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -19,7 +19,7 @@ import yaml
 
 from mageguard.catalog import Catalog, load_catalog
 from mageguard.errors import MageguardError
-from mageguard.fix import config_plan, files_plan
+from mageguard.fix import config_plan, files_plan, phpfile
 from mageguard.fix.config_plan import ConfigChanges, Routed
 from mageguard.fix.connector import (
     CALL_RULES,
@@ -44,6 +44,7 @@ from mageguard.fix.model import (
     surface_rank,
 )
 from mageguard.fix.phpfile import enable_module, replace_values
+from mageguard.fix.previous import Previous, read_previous
 from mageguard.fix.store import CONFIG_PHP, ENV_PHP, Store
 from mageguard.gateway.config import DEFAULT_ROUTE
 from mageguard.scan.finding import Finding
@@ -106,12 +107,16 @@ def build_plan(
             key_for(site.code, surface)
 
     steps: list[Step] = []
+    previous = read_previous(store, (c.id for c in catalog.categories))
     routes = _routes(catalog)
     resolved_calls = [f for f in findings if routes_call(f, routes)]
-    steps.append(_connector_step(store, routes, findings, options, keys, encryptor, resolved_calls))
-    steps.append(_gateway_step(store, catalog, findings, keys))
+    steps.append(
+        _connector_step(store, previous, routes, findings, options, keys, encryptor, resolved_calls)
+    )
+    models = _models(findings, catalog, config_plan.configured_models(store, routed), previous)
+    steps.append(_gateway_step(store, catalog, findings, keys, models, previous))
     steps += _config_steps(store, findings, changes, routed)
-    steps += _file_steps(store, findings)
+    steps += _file_steps(store, findings, routes, options, key_for)
     steps = [s for s in steps if s.changes or s.findings]
     foundation = [s for s in steps if s.kind in (Kind.GATEWAY, Kind.CONNECTOR)]
     rest = sorted(
@@ -184,6 +189,7 @@ def _namespace_of(store: Store, module: str) -> str | None:
 
 def _connector_step(
     store: Store,
+    previous: Previous,
     routes: tuple[Route, ...],
     findings: list[Finding],
     options: FixOptions,
@@ -194,7 +200,7 @@ def _connector_step(
     settings = ConnectorSettings(
         gateway_url=options.gateway_url.rstrip("/"),
         routes=routes,
-        surfaces=tuple(_namespaces(store, findings)),
+        surfaces=tuple(sorted({**previous.surfaces, **dict(_namespaces(store, findings))}.items())),
     )
     files = [
         _file_change(store, path, content)
@@ -255,12 +261,37 @@ def _file_change(store: Store, path: str, content: bytes) -> FileChange | None:
 # --- the gateway configuration ----------------------------------------------------------
 
 
+def _models(
+    findings: Iterable[Finding],
+    catalog: Catalog,
+    configured: Mapping[str, set[str]],
+    previous: Previous,
+) -> dict[str, list[str]]:
+    """Provider -> every model the store asks it for: named in the calls the scan resolved
+    (extra `model`), configured in its routed sections, or listed by an earlier apply."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for pid, names in [*configured.items(), *previous.models.items()]:
+        out[pid] |= names
+    for f in findings:
+        provider = catalog.provider_by_id.get(f.provider or "")
+        model = dict(f.extra).get("model")
+        if provider is not None and provider.gateway_protocol and model:
+            out[provider.id] |= {m.strip() for m in model.split(",") if m.strip()}
+    return {p: sorted(names) for p, names in sorted(out.items())}
+
+
 def _gateway_step(
-    store: Store, catalog: Catalog, findings: list[Finding], keys: Mapping[str, Mapping[str, str]]
+    store: Store,
+    catalog: Catalog,
+    findings: list[Finding],
+    keys: Mapping[str, Mapping[str, str]],
+    models: Mapping[str, list[str]],
+    previous: Previous,
 ) -> Step:
-    found = (catalog.provider_by_id.get(f.provider or "") for f in findings)
+    found = [catalog.provider_by_id.get(f.provider or "") for f in findings]
+    found += [catalog.provider_by_id.get(p) for p in previous.providers]
     providers = [p for p in found if p is not None and p.gateway_protocol]
-    categories = {c for f in findings for c in f.data_categories}
+    categories = {c for f in findings for c in f.data_categories} | previous.kept_local
     text = gateway_config(
         tenants=[(w.code, w.name) for w in store.websites],
         keys=keys,
@@ -268,6 +299,7 @@ def _gateway_step(
         found_categories=categories,
         catalog=catalog,
         deny_hosts=sorted({f.host for f in findings if f.host and not catalog.hosts.match(f.host)}),
+        models=models,
     )
     change = _file_change(store, GATEWAY_CONFIG, text.encode("utf-8"))
     return Step(
@@ -367,38 +399,78 @@ def _config_findings(
     return out
 
 
-# --- files: system.xml, di.xml ----------------------------------------------------------
+# --- files: system.xml, di.xml, hard-coded endpoints -------------------------------------
 
 
-def _file_steps(store: Store, findings: list[Finding]) -> list[Step]:
+@dataclass(frozen=True)
+class _Edit:
+    """One kind of file edit: which findings it takes, how, and what the step says."""
+
+    kind: Kind
+    title: str
+    patch_note: str  # the composer patch's description, for files under vendor/
+
+
+_ENCRYPTED = _Edit(
+    Kind.PATCH,
+    "key fields get Magento's Encrypted backend (values are stored encrypted)",
+    "encrypted key fields",
+)
+_NULL_HANDLER = _Edit(
+    Kind.LOG_HYGIENE,
+    "the Monolog handler that writes prompts and answers is switched off (NullHandler)",
+    "no prompt logging",
+)
+_ENDPOINT = _Edit(
+    Kind.PATCH,
+    "hard-coded endpoint the connector cannot reach (no plugged client) pointed at the "
+    "gateway; a hard-coded provider key beside it replaced by the gateway key of the default "
+    "website",
+    "AI endpoint to the gateway",
+)
+
+
+def _file_steps(
+    store: Store,
+    findings: list[Finding],
+    routes: tuple[Route, ...],
+    options: FixOptions,
+    key_for: Callable[[str, str], str],
+) -> list[Step]:
     steps: list[Step] = []
     edits: dict[str, tuple[str, str, list[Finding]]] = {}  # path -> (old, new, findings)
-    kinds: dict[str, Kind] = {}
-    for f in findings:
-        if f.rule_id == "system-xml-key-unencrypted":
-            edit, kind = files_plan.encrypted_field, Kind.PATCH
-        elif f.rule_id == "di-ai-log-handler":
-            edit, kind = files_plan.null_handler, Kind.LOG_HYGIENE
-        else:
-            continue
+    kinds: dict[str, _Edit] = {}
+
+    def edit(f: Finding, how: _Edit, change: Callable[[str], str | None]) -> bool:
         path = f.location.path
         if path not in edits:
             try:
                 old = (store.root / path).read_text("utf-8")
             except (OSError, UnicodeDecodeError):
-                continue
+                return False
             edits[path] = (old, old, [])
         old, current, done = edits[path]
-        new = edit(current, f.location.line)
-        if new is not None:
-            edits[path] = (old, new, [*done, f])
-        kinds[path] = kind
+        new = change(current)
+        if new is None:
+            return False
+        edits[path] = (old, new, [*done, f])
+        kinds[path] = how
+        return True
+
+    for f in findings:
+        at = f.location.line
+        if f.rule_id == "system-xml-key-unencrypted":
+            edit(f, _ENCRYPTED, lambda text, at=at: files_plan.encrypted_field(text, at))  # type: ignore[misc]
+        elif f.rule_id == "di-ai-log-handler":
+            edit(f, _NULL_HANDLER, lambda text, at=at: files_plan.null_handler(text, at))  # type: ignore[misc]
+    patched = _endpoint_edits(store, findings, routes, options, key_for, edit)
     vendor: list[files_plan.VendorPatch] = []
     for path, (old, new, done) in sorted(edits.items()):
         if not done:
             continue
+        how = kinds[path]
         fps = [f.fingerprint for f in done]
-        if kinds[path] is Kind.LOG_HYGIENE:
+        if how is _NULL_HANDLER:
             modules = {f.module for f in done}
             fps += [
                 f.fingerprint
@@ -409,8 +481,7 @@ def _file_steps(store: Store, findings: list[Finding]) -> list[Step]:
         pkg = files_plan.vendor_package(path)
         if pkg is not None:
             package, inner = pkg
-            what = "encrypted key fields" if kinds[path] is Kind.PATCH else "no prompt logging"
-            description = f"mageguard: {what} in {inner}"
+            description = f"mageguard: {how.patch_note} in {inner}"
             name = f"{package.replace('/', '-')}-{inner.replace('/', '-')}"
             patch_path = f"{files_plan.PATCH_DIR}/{name}.patch"
             text = files_plan.unified_patch(inner, old, new)
@@ -422,18 +493,14 @@ def _file_steps(store: Store, findings: list[Finding]) -> list[Step]:
         steps.append(
             Step(
                 id=f"file:{path}",
-                kind=kinds[path],
-                surface=surface if kinds[path] is Kind.PATCH else "logging",
-                title=(
-                    "key fields get Magento's Encrypted backend (values are stored encrypted)"
-                    if kinds[path] is Kind.PATCH
-                    else "the Monolog handler that writes prompts and answers is switched off "
-                    "(NullHandler)"
-                ),
+                kind=how.kind,
+                surface="logging" if how is _NULL_HANDLER else surface,
+                title=how.title,
                 where=path + (" (+ composer patch)" if pkg else ""),
                 undo="rollback restores the file byte for byte",
                 findings=tuple(fps),
                 files=tuple(f for f in files if f is not None),
+                notes=patched.get(path, ()),
             )
         )
     if vendor:
@@ -457,6 +524,62 @@ def _file_steps(store: Store, findings: list[Finding]) -> list[Step]:
                     )
                 )
     return steps
+
+
+def _endpoint_edits(
+    store: Store,
+    findings: list[Finding],
+    routes: tuple[Route, ...],
+    options: FixOptions,
+    key_for: Callable[[str, str], str],
+    edit: Callable[[Finding, _Edit, Callable[[str], str | None]], bool],
+) -> dict[str, tuple[str, ...]]:
+    """Calls the connector cannot reach (raw curl_*, streams) to a provider the gateway
+    stands in for, whose host is a literal in the calling file: the literal is pointed at
+    the gateway, and a hard-coded key of that provider in the same file becomes the gateway
+    key of the default website (a raw call cannot say which website it serves). Returns the
+    notes of each patched file."""
+    site = store.default_website
+    gateway = {r.provider for r in routes if r.protocol is not None}
+    notes: dict[str, tuple[str, ...]] = {}
+    patched: dict[str, set[str]] = defaultdict(set)  # path -> providers
+    for f in findings:
+        if (
+            f.rule_id not in CALL_RULES
+            or routes_call(f, routes)
+            or f.provider not in gateway
+            or not f.host
+            or not f.location.path.endswith((".php", ".phtml"))
+        ):
+            continue
+        host, gw = f.host, options.gateway_url
+
+        def point(text: str, host: str = host, gw: str = gw) -> str | None:
+            new = phpfile.gateway_endpoints(text.encode("utf-8"), host, gw)
+            return new.decode("utf-8") if new is not None else None
+
+        if edit(f, _ENDPOINT, point) or f.location.path in patched:
+            patched[f.location.path].add(f.provider or "")
+    for f in findings:
+        if site is None or f.rule_id != "hardcoded-ai-key":
+            continue
+        if f.provider not in patched.get(f.location.path, set()):
+            continue
+        key = key_for(site.code, f.surface)
+        line, column = f.location.line, f.location.column
+
+        def swap(text: str, line: int = line, column: int = column, key: str = key) -> str | None:
+            new = phpfile.key_literal(text.encode("utf-8"), line, column, key)
+            return new.decode("utf-8") if new is not None else None
+
+        if edit(f, _ENDPOINT, swap):
+            notes[f.location.path] = (
+                f"revoke the replaced {f.provider} key at the provider: it stays in the "
+                "repository's history",
+                f"calls from every website authenticate as {site.code}; the connector "
+                "(Magento's Curl, Guzzle or Laminas client) would name each website",
+            )
+    return notes
 
 
 def _commands(options: FixOptions) -> tuple[str, ...]:

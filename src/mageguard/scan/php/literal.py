@@ -87,6 +87,22 @@ def read_returned_array(source: bytes) -> dict[str, PhpData] | None:
     return None
 
 
+def string_leaves(source: bytes) -> list[Leaf]:
+    """Every plain string literal in a PHP file (no interpolation), in source order, with
+    its byte span: the places `mageguard fix` may rewrite an endpoint or a key."""
+    out: list[Leaf] = []
+    stack = [parse(source).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type in ("string", "encapsed_string"):
+            leaf = _scalar(node)
+            if isinstance(leaf.value, str):
+                out.append(leaf)
+            continue
+        stack.extend(reversed(node.children))
+    return out
+
+
 def flatten(data: PhpData, prefix: str = "") -> list[tuple[str, Leaf]]:
     """[("db/connection/default/password", Leaf), ...] in source order."""
     if isinstance(data, Leaf):
