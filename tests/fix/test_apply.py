@@ -18,6 +18,7 @@ import yaml
 
 from mageguard.errors import MageguardError
 from mageguard.fix.apply import DriftError, apply_plan, rollback
+from mageguard.fix.egress_plan import EGRESS_DIR
 from mageguard.fix.encryptor import Encryptor
 from mageguard.fix.gateway_plan import GATEWAY_CONFIG
 from mageguard.fix.model import FileChange, Plan, Step
@@ -278,3 +279,25 @@ def test_the_gateway_starts_on_the_generated_config_and_knows_each_tenants_keys(
             }
         refused = httpx.get(f"{url}/v1/models", headers={"Authorization": "Bearer sk-proj-x"})
         assert refused.status_code == 401
+
+
+def test_the_egress_rules_open_the_gateway_and_name_what_still_bypasses_it(
+    store: tuple[Path, str, MariaDB, str],
+) -> None:
+    root, dsn, _, _ = store
+    plan = _plan(root, dsn)
+    egress = next(s for s in plan.steps if s.id == "egress")
+    files = {f.path: (f.new or b"").decode() for f in egress.files}
+    assert set(files) == {f"{EGRESS_DIR}/nftables.nft", f"{EGRESS_DIR}/squid.conf"}
+    nft = files[f"{EGRESS_DIR}/nftables.nft"]
+    assert "ip daddr 127.0.0.1 tcp dport 8088" in nft  # the gateway's API
+    assert "ip daddr 127.0.0.1 tcp dport 3128" in nft  # its forward proxy
+    bypass = next(n for n in egress.notes if n.startswith("AI hosts still called directly"))
+    assert bypass.rsplit(": ", 1)[1].split(", ") == [
+        "api.seon.io",
+        "app.datarobot.com",
+        "commerce.adobe.io",
+        "generativelanguage.googleapis.com",
+        "lumen-assistant-def456.svc.eu-west1-gcp.pinecone.io",
+        "lumen-catalog-abc123.svc.us-east1-gcp.pinecone.io",
+    ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -19,6 +20,7 @@ from mageguard.catalog import Catalog, Provider
 from mageguard.gateway.config import DEFAULT_ROUTE, LOCAL_MODEL, SAFE_ANSWER, hash_key
 
 GATEWAY_CONFIG = "app/etc/mageguard/gateway.yaml"
+PROXY_PORT = 3128  # the gateway's forward proxy, as its config defaults it
 
 # openai-php and Anthropic SDK base URLs of the providers the gateway can forward to.
 _EXTERNAL: Mapping[str, dict[str, Any]] = {
@@ -40,8 +42,9 @@ def gateway_config(
     catalog: Catalog,
     deny_hosts: Iterable[str] = (),
     models: Mapping[str, Sequence[str]] | None = None,
-    listen: tuple[str, int] = ("127.0.0.1", 8088),
+    gateway_url: str = "http://127.0.0.1:8088",
 ) -> str:
+    listen, egress_gateway = _addresses(gateway_url)
     unique = {p.id: p for p in providers}
     external = [p for pid, p in sorted(unique.items()) if pid in _EXTERNAL]
     backends: list[dict[str, Any]] = [
@@ -70,7 +73,11 @@ def gateway_config(
         "backends": backends,
         "tenants": [],
         "flags": [],
-        "egress": {"mode": "ai_block", **({"deny": sorted(set(deny_hosts))} if deny_hosts else {})},
+        "egress": {
+            "mode": "ai_block",
+            **({"deny": sorted(set(deny_hosts))} if deny_hosts else {}),
+            "gateway": egress_gateway,
+        },
     }
     for code, name in tenants:
         mine = keys.get(code, {})
@@ -97,3 +104,14 @@ def gateway_config(
         "# raise them with POST /admin/flags as the local model proves itself.\n"
     )
     return header + yaml.safe_dump(doc, sort_keys=False, width=100)
+
+
+def _addresses(gateway_url: str) -> tuple[tuple[str, int], dict[str, Any]]:
+    """Where the gateway listens, and where the egress rules let the Magento hosts reach it
+    (its API and its forward proxy), both from the URL the store is pointed at."""
+    url = urlsplit(gateway_url)
+    host = url.hostname or "127.0.0.1"
+    port = url.port or (443 if url.scheme == "https" else 80)
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    listen = ("127.0.0.1" if loopback else "0.0.0.0", port)
+    return listen, {"address": host, "port": port, "proxy_port": PROXY_PORT}

@@ -30,6 +30,7 @@ from mageguard.fix.connector import (
     render_connector,
     routes_call,
 )
+from mageguard.fix.egress_plan import EGRESS_DIR, egress_files
 from mageguard.fix.encryptor import Encryptor
 from mageguard.fix.gateway_plan import GATEWAY_CONFIG, gateway_config
 from mageguard.fix.keys import gateway_key
@@ -114,11 +115,14 @@ def build_plan(
         _connector_step(store, previous, routes, findings, options, keys, encryptor, resolved_calls)
     )
     models = _models(findings, catalog, config_plan.configured_models(store, routed), previous)
-    steps.append(_gateway_step(store, catalog, findings, keys, models, previous))
+    gateway = _gateway_step(store, catalog, findings, keys, models, previous, options.gateway_url)
+    steps.append(gateway)
     steps += _config_steps(store, findings, changes, routed)
     steps += _file_steps(store, findings, routes, options, key_for)
+    resolved = {fp for s in steps for fp in s.findings}
+    steps.append(_egress_step(store, catalog, findings, resolved, gateway))
     steps = [s for s in steps if s.changes or s.findings]
-    foundation = [s for s in steps if s.kind in (Kind.GATEWAY, Kind.CONNECTOR)]
+    foundation = [s for s in steps if s.kind in (Kind.GATEWAY, Kind.CONNECTOR, Kind.EGRESS)]
     rest = sorted(
         (s for s in steps if s not in foundation),
         key=lambda s: (surface_rank(s.surface), s.kind.value, s.where),
@@ -287,6 +291,7 @@ def _gateway_step(
     keys: Mapping[str, Mapping[str, str]],
     models: Mapping[str, list[str]],
     previous: Previous,
+    gateway_url: str,
 ) -> Step:
     found = [catalog.provider_by_id.get(f.provider or "") for f in findings]
     found += [catalog.provider_by_id.get(p) for p in previous.providers]
@@ -300,6 +305,7 @@ def _gateway_step(
         catalog=catalog,
         deny_hosts=sorted({f.host for f in findings if f.host and not catalog.hosts.match(f.host)}),
         models=models,
+        gateway_url=gateway_url,
     )
     change = _file_change(store, GATEWAY_CONFIG, text.encode("utf-8"))
     return Step(
@@ -314,6 +320,61 @@ def _gateway_step(
         where=GATEWAY_CONFIG,
         undo="rollback removes the file",
         files=(change,) if change else (),
+    )
+
+
+def _egress_step(
+    store: Store,
+    catalog: Catalog,
+    findings: list[Finding],
+    resolved: set[str],
+    gateway: Step,
+) -> Step:
+    """Rules for what still bypasses the gateway: the hosts of calls neither the connector
+    nor a patch reaches are blocked, or, for SDKs that hard-code a provider, served by the
+    gateway's transparent interception."""
+    text = (
+        gateway.files[0].new
+        if gateway.files and gateway.files[0].new is not None
+        else (store.root / GATEWAY_CONFIG).read_bytes()
+    )
+    files = [
+        _file_change(store, path, content)
+        for path, content in egress_files(text.decode("utf-8"), store.root).items()
+    ]
+    bypass = sorted(
+        {f.host for f in findings if f.rule_id in CALL_RULES and f.host}
+        - {f.host for f in findings if f.fingerprint in resolved}
+    )
+    intercept = sorted(
+        h for h in bypass if (p := catalog.hosts.match(h)) is not None and p.gateway_protocol
+    )
+    notes = [
+        "load after review: nft -f app/etc/mageguard/egress/nftables.nft (or the Squid rules "
+        "in front of PHP-FPM's HTTPS_PROXY)",
+    ]
+    if bypass:
+        notes.append(
+            "AI hosts still called directly, refused by these rules until the gateway "
+            "config's egress.allow lists one the record of processing covers: " + ", ".join(bypass)
+        )
+    if intercept:
+        notes.append(
+            "the gateway can serve these by transparent interception instead of refusing "
+            "them: mageguard intercept init, then an `intercept:` section: " + ", ".join(intercept)
+        )
+    return Step(
+        id="egress",
+        kind=Kind.EGRESS,
+        surface="checkout_payment",
+        title=(
+            "Egress rules from the gateway configuration: AI hosts are refused unless the "
+            "call goes through the gateway (nftables for the Magento host, Squid SNI rules)"
+        ),
+        where=f"{EGRESS_DIR}/",
+        undo="rollback removes the files (nothing is loaded by apply)",
+        files=tuple(f for f in files if f is not None),
+        notes=tuple(notes),
     )
 
 
@@ -586,6 +647,7 @@ def _commands(options: FixOptions) -> tuple[str, ...]:
     return (
         "bin/magento setup:upgrade && bin/magento cache:flush",
         f"mageguard gateway --config {GATEWAY_CONFIG}",
-        f"mageguard egress render --target nftables --config {GATEWAY_CONFIG}",
+        f"nft -f {EGRESS_DIR}/nftables.nft   # after review; refresh its allow list with "
+        f"mageguard egress render --target nftables-sets --config {GATEWAY_CONFIG}",
         f"mageguard intercept init --config {GATEWAY_CONFIG}   # for SDKs that hard-code hosts",
     )
