@@ -77,9 +77,7 @@ class Reranker
 
 def test_a_hard_coded_endpoint_points_at_the_gateway_keeping_its_api_path() -> None:
     new = gateway_endpoints(RERANKER, "api.anthropic.com", "http://127.0.0.1:8088/")
-    assert new == RERANKER.replace(
-        b"'https://api.anthropic.com/v1'", b"'http://127.0.0.1:8088/v1'"
-    )
+    assert new == RERANKER.replace(b"'https://api.anthropic.com/v1'", b"'http://127.0.0.1:8088/v1'")
 
 
 @pytest.mark.parametrize(
@@ -88,7 +86,7 @@ def test_a_hard_coded_endpoint_points_at_the_gateway_keeping_its_api_path() -> N
         b"'https://api.openai.com.evil.example/v1'",  # a look-alike host
         b"'https://xapi.openai.com/v1'",
         b"'https://api.openai.com/openai/deployments/x'",  # a path the gateway does not serve
-        b"\"https://api.openai.com/v1/{$path}\"",  # interpolated: not a plain literal
+        b'"https://api.openai.com/v1/{$path}"',  # interpolated: not a plain literal
     ],
 )
 def test_literals_that_are_not_exactly_the_providers_api_are_left_alone(literal: bytes) -> None:

@@ -98,8 +98,9 @@ def to_markdown(plan: Plan) -> str:
     out = [
         "# mageguard fix plan",
         "",
-        f"Store `{plan.root}`" + (f", database `{plan.database}`" if plan.database else ""),
-        f"; gateway `{plan.gateway_url}`; tenants: {', '.join(plan.tenants) or 'none'}.",
+        f"Store `{plan.root}`"
+        + (f", database `{plan.database}`" if plan.database else "")
+        + f"; gateway `{plan.gateway_url}`; tenants: {', '.join(plan.tenants) or 'none'}.",
         "",
     ]
     if plan.is_noop:
