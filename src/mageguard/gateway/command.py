@@ -1,5 +1,5 @@
-"""`mageguard gateway` and `mageguard audit verify`: commands only; the work is in
-gateway.config, gateway.server and audit.verify."""
+"""`mageguard gateway` and `mageguard audit verify|ingest|watch|flows|incidents`: commands
+only; the work is in gateway.config, gateway.server, audit.verify and audit.ingest."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def gateway_command(
 
 @click.group("audit", context_settings=CONTEXT)
 def audit_group() -> None:
-    """The gateway's tamper-evident audit trail."""
+    """The gateway's tamper-evident audit trail, and the flow audit from network logs."""
 
 
 @audit_group.command("verify", context_settings=CONTEXT)
@@ -201,3 +201,208 @@ def intercept_hosts_command(config_file: Path | None, address: str) -> None:
     for pattern in hosts:
         if "*" in pattern:
             click.echo(f"# needs a DNS override: {pattern}")
+
+
+# ------------------------------------------------------------------ flow audit from logs
+
+_DB_HELP = "The flow store (DuckDB). Default: flows.duckdb in the gateway's data directory."
+
+
+def _db_option(f: F) -> F:
+    return click.option(
+        "--db",
+        type=click.Path(path_type=Path, dir_okay=False),
+        envvar="MAGEGUARD_AUDIT_DB",
+        help=_DB_HELP,
+    )(f)
+
+
+def _ingest_options(f: F) -> F:
+    for option in reversed(
+        (
+            click.argument("files", nargs=-1, required=True),
+            click.option(
+                "--format",
+                "fmt",
+                default="auto",
+                show_default=True,
+                envvar="MAGEGUARD_AUDIT_FORMAT",
+                help="auto|nginx|apache|squid|envoy|dnsmasq|bind|coredns|zeek-dns|zeek-ssl|"
+                "zeek-conn|vpc-flow|gateway-audit (auto: detected from the first lines).",
+            ),
+            _db_option,
+            click.option(
+                "--gateway",
+                "gateways",
+                multiple=True,
+                envvar="MAGEGUARD_AUDIT_GATEWAY",
+                help="HOST[:PORT] of the gateway (repeatable; remembered in the store): "
+                "flows from it, or to it, went through the gateway.",
+            ),
+            click.option(
+                "--tenants",
+                "tenants_file",
+                type=click.Path(path_type=Path, dir_okay=False),
+                envvar="MAGEGUARD_AUDIT_TENANTS",
+                help="YAML mapping source IPs/CIDRs/host names to Magento website codes.",
+            ),
+            config_option(
+                "Gateway configuration: its egress.gateway address and limits.max_body_bytes "
+                "(the per-request Policy limit; default 1 MiB)."
+            ),
+        )
+    ):
+        f = option(f)
+    return f
+
+
+@audit_group.command("ingest", context_settings=CONTEXT)
+@_ingest_options
+def audit_ingest_command(
+    files: tuple[str, ...],
+    fmt: str,
+    db: Path | None,
+    gateways: tuple[str, ...],
+    tenants_file: Path | None,
+    config_file: Path | None,
+) -> None:
+    """Read proxy, web-server, DNS, Zeek and VPC flow logs (plain or gzip) and the
+    gateway's audit store into the flow store; lines already ingested are skipped.
+    Exit 0 when the store holds no incident, 1 when it holds any (an AI flow that went
+    around the gateway or over the Policy), 2 when a file or the store cannot be used
+    (nothing is written then)."""
+    from mageguard.audit.ingest import ingest
+    from mageguard.audit.options import resolve
+
+    try:
+        opts = resolve(config_file, db, gateways)
+        result = ingest(
+            files,
+            db=opts.db,
+            fmt=fmt,
+            gateways=opts.gateways,
+            tenants_file=tenants_file,
+            max_bytes=opts.max_bytes,
+        )
+    except MageguardError as exc:
+        fail(str(exc))
+        return
+    for s in result.sources:
+        click.echo(f"{s.path}  [{s.format}]  {s.new_records} new record(s), {s.records} in all")
+    click.echo(f"{result.incidents} incident(s), {result.new_incidents} new; store {opts.db}")
+    sys.exit(1 if result.incidents else 0)
+
+
+@audit_group.command("watch", context_settings=CONTEXT)
+@_ingest_options
+@click.option(
+    "--interval", type=click.FloatRange(0.05), default=1.0, show_default=True,
+    envvar="MAGEGUARD_AUDIT_INTERVAL", help="Seconds between polls.",
+)  # fmt: skip
+def audit_watch_command(
+    files: tuple[str, ...],
+    fmt: str,
+    db: Path | None,
+    gateways: tuple[str, ...],
+    tenants_file: Path | None,
+    config_file: Path | None,
+    interval: float,
+) -> None:
+    """Follow growing logs (like tail -F) and ingest new lines as they are written, until
+    SIGINT or SIGTERM (exit 0; 2 on an error)."""
+    import threading
+
+    from mageguard.audit.options import resolve
+    from mageguard.audit.watch import stop_on_signals, watch
+
+    stop = threading.Event()
+    try:
+        opts = resolve(config_file, db, gateways)
+        with stop_on_signals(stop):
+            err.print(f"watching {len(files)} file(s) into {escape(str(opts.db))}")
+            watch(
+                files,
+                db=opts.db,
+                fmt=fmt,
+                gateways=opts.gateways,
+                tenants_file=tenants_file,
+                max_bytes=opts.max_bytes,
+                interval=interval,
+                stop=stop,
+                on_batch=lambda r: click.echo(
+                    f"{sum(s.new_records for s in r.sources)} new record(s); "
+                    f"{r.incidents} incident(s), {r.new_incidents} new",
+                ),
+            )
+    except MageguardError as exc:
+        fail(str(exc))
+        return
+    err.print("stopped")
+
+
+_FORMAT = click.option(
+    "-f", "--format", "out_format", type=click.Choice(["table", "json"]), default="table",
+    show_default=True, envvar="MAGEGUARD_AUDIT_OUTPUT_FORMAT",
+)  # fmt: skip
+
+
+@audit_group.command(
+    "flows", context_settings=CONTEXT, short_help="The AI flows seen in the ingested logs."
+)
+@_db_option
+@_FORMAT
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+    envvar="MAGEGUARD_AUDIT_OUTPUT", help="Write here instead of stdout.",
+)  # fmt: skip
+def audit_flows_command(db: Path | None, out_format: str, output: Path | None) -> None:
+    """The AI flows found in the ingested logs (source, destination, provider, first/last
+    seen, requests, bytes out, through the gateway or not) and their incidents. `-f json`
+    is the document `mageguard report --flows` reads."""
+    from mageguard.audit import flowdb, render
+    from mageguard.audit.options import resolve
+
+    try:
+        path = resolve(None, db, ()).db
+        with flowdb.connect(path, read_only=True) as con:
+            doc = render.flows_document(con)
+        text = render.as_json(doc) if out_format == "json" else render.flows_table(doc)
+        if output is not None:
+            output.write_text(text, "utf-8")
+        else:
+            click.echo(text, nl=False)
+    except MageguardError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}")
+
+
+@audit_group.command(
+    "incidents", context_settings=CONTEXT, short_help="Incidents and their GDPR/NIS2 deadlines."
+)
+@_db_option
+@_FORMAT
+@click.option(
+    "--now", envvar="MAGEGUARD_AUDIT_NOW",
+    help="Judge deadlines at this ISO 8601 time instead of the current time.",
+)  # fmt: skip
+def audit_incidents_command(db: Path | None, out_format: str, now: str | None) -> None:
+    """What is due when: each incident's GDPR Art. 33 and NIS2 Art. 23 deadlines, counted
+    from when mageguard first detected it; those past are shown OVERDUE. Exit 0 when there
+    is no incident, 1 when there are, 2 on an error."""
+    from mageguard.audit import flowdb, render
+    from mageguard.audit.options import parse_now, resolve
+
+    try:
+        moment = parse_now(now)
+        path = resolve(None, db, ()).db
+        with flowdb.connect(path, read_only=True) as con:
+            doc = render.incidents_document(con, moment)
+    except MageguardError as exc:
+        fail(str(exc))
+        return
+    if out_format == "json":
+        click.echo(render.as_json(doc), nl=False)
+    else:
+        click.echo(render.incidents_table(doc, moment), nl=False)
+    sys.exit(1 if doc["incidents"] else 0)
