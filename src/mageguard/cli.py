@@ -659,12 +659,14 @@ def _register() -> None:
     from mageguard.egress.command import egress_group
     from mageguard.fix.command import fix_command
     from mageguard.gateway.command import audit_group, gateway_command, intercept_group
+    from mageguard.report.command import report_command
 
     app.add_command(gateway_command)
     app.add_command(audit_group)
     app.add_command(intercept_group)
     app.add_command(egress_group)
     app.add_command(fix_command)
+    app.add_command(report_command)
 
 
 _register()
