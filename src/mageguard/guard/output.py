@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+import ahocorasick
+
 OutputKind = Literal["canary", "tenant_term", "system_prompt", "secret"]
 CANARY_PREFIX = "mgc"
 _CANARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: survives retyping
@@ -165,15 +167,21 @@ LEAK_MIN_WORDS = 10  # a leak shorter than this is not reported (unless the prom
 @functools.lru_cache(maxsize=512)
 def _prompt_grams(
     system_prompt: str, ngram: int
-) -> tuple[frozenset[tuple[str, ...]], int, int] | None:
+) -> tuple[frozenset[tuple[str, ...]], int, int, ahocorasick.Automaton] | None:
     """A system prompt's word n-grams, remembered: a module sends the same system prompt
-    with every request, and rebuilding the set cost ~0.1 ms a request (measured)."""
+    with every request, and rebuilding the set cost ~0.1 ms a request (measured). The
+    automaton finds any of them, joined by single spaces, in an answer's words at C speed:
+    most answers share none, and walking every n-gram in Python cost ~0.3 ms a request."""
     p_words = [m.group(0).lower() for m in _WORD.finditer(system_prompt)]
     if not p_words:
         return None
     n = min(ngram, len(p_words))
     grams = frozenset(tuple(p_words[i : i + n]) for i in range(len(p_words) - n + 1))
-    return grams, n, len(p_words)
+    automaton = ahocorasick.Automaton()
+    for gram in grams:
+        automaton.add_word(" ".join(gram), 0)
+    automaton.make_automaton()
+    return grams, n, len(p_words), automaton
 
 
 def find_prompt_leak(
@@ -189,7 +197,18 @@ def find_prompt_leak(
     found = _prompt_grams(system_prompt, ngram)
     if found is None:
         return []
-    grams, n, n_words = found
+    grams, n, n_words, automaton = found
+    # Exact words, lower-cased one by one as below: a superset of the n-gram hits (a gram
+    # may also match across a word's edge here), so no match means no leak.
+    spaced = " ".join([w.lower() for w in _WORD.findall(answer)])
+    if next(automaton.iter(spaced), None) is None:
+        return []
+    return _leak_runs(answer, grams, n, n_words, min_words)
+
+
+def _leak_runs(
+    answer: str, grams: frozenset[tuple[str, ...]], n: int, n_words: int, min_words: int
+) -> list[OutputFinding]:
     need = min(min_words, n_words)
     p_words_len = n_words
     a_matches = list(_WORD.finditer(answer))
