@@ -208,13 +208,20 @@ def test_keys_are_derived_so_they_survive_a_re_run_but_rotate_on_request() -> No
     assert isinstance(read_store(root, dump).encryptor(), Encryptor)
 
 
-def test_after_apply_the_rescan_shows_no_fixed_finding_and_explains_every_other(
-    store: tuple[Path, str, MariaDB, str], tmp_path: Path
-) -> None:
-    """The issue's "done when": scan -> fix --apply -> scan."""
+@pytest.fixture
+def applied(store: tuple[Path, str, MariaDB, str], tmp_path: Path) -> tuple[Path, str, Plan]:
+    """The sample store after `fix --apply`: its root, DSN and the plan applied."""
     root, dsn, _, _ = store
     plan = _plan(root, dsn)
     apply_plan(plan, root, dsn, tmp_path / "bundle")
+    return root, dsn, plan
+
+
+def test_after_apply_the_rescan_shows_no_fixed_finding_and_explains_every_other(
+    applied: tuple[Path, str, Plan],
+) -> None:
+    """The issue's "done when": scan -> fix --apply -> scan."""
+    root, dsn, plan = applied
     after = scan(root, ScanOptions(db=dsn, use_cache=False))
     left = {f.fingerprint: f for f in after.findings}
     explained = {e.fingerprint for e in plan.explained}
@@ -233,11 +240,9 @@ def test_after_apply_the_rescan_shows_no_fixed_finding_and_explains_every_other(
 
 
 def test_a_hard_coded_endpoint_and_key_are_patched_to_the_gateway(
-    store: tuple[Path, str, MariaDB, str], tmp_path: Path
+    applied: tuple[Path, str, Plan],
 ) -> None:
-    root, dsn, _, _ = store
-    plan = _plan(root, dsn)
-    apply_plan(plan, root, dsn, tmp_path / "bundle")
+    root, _, plan = applied
     php = (root / "app/code/Lumen/SmartSearch/Model/ClaudeReranker.php").read_text("utf-8")
     keys = dict(next(k.keys for k in plan.keys if k.tenant == "base"))
     assert "private const API_BASE = 'http://127.0.0.1:8088/v1';" in php
@@ -246,10 +251,9 @@ def test_a_hard_coded_endpoint_and_key_are_patched_to_the_gateway(
 
 
 def test_the_gateway_config_lists_the_models_the_store_asks_for(
-    store: tuple[Path, str, MariaDB, str], tmp_path: Path
+    applied: tuple[Path, str, Plan],
 ) -> None:
-    root, dsn, _, _ = store
-    apply_plan(_plan(root, dsn), root, dsn, tmp_path / "bundle")
+    root, dsn, _ = applied
     doc = yaml.safe_load((root / GATEWAY_CONFIG).read_text("utf-8"))
     models = {b["id"]: b["models"] for b in doc["backends"] if b.get("locality") == "external"}
     assert models == {
@@ -263,11 +267,9 @@ def test_the_gateway_config_lists_the_models_the_store_asks_for(
 
 
 def test_the_gateway_starts_on_the_generated_config_and_knows_each_tenants_keys(
-    store: tuple[Path, str, MariaDB, str], tmp_path: Path
+    applied: tuple[Path, str, Plan], tmp_path: Path
 ) -> None:
-    root, dsn, _, _ = store
-    plan = _plan(root, dsn)
-    apply_plan(plan, root, dsn, tmp_path / "bundle")
+    root, _, plan = applied
     config = str(root / GATEWAY_CONFIG)
     with started_cli(tmp_path / "data", "--config", config) as (url, _):
         for tenant in plan.keys:
