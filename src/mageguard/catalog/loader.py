@@ -26,20 +26,32 @@ from mageguard.errors import CatalogError
 SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_data_file(name: str, schema: str | None = None) -> Any:
-    """Load `data/<name>.yaml` and validate it against `schemas/<schema or name>.schema.json`.
+def load_data_file(
+    name: str,
+    schema: str | None = None,
+    *,
+    package: str = "mageguard.catalog",
+    schemas: str = "mageguard.catalog",
+) -> Any:
+    """Load `<package>/data/<name>.yaml` and validate it against
+    `<schemas>/schemas/<schema or name>.schema.json`: the one loader of knowledge files,
+    whichever part of mageguard ships them.
 
     Validation costs more than parsing, so its success is remembered per content digest
     (see `_validated`): the same files are validated once per installation, not per run.
     """
-    pkg = resources.files("mageguard.catalog")
+    where = f"{package.rsplit('.', 1)[-1]}/data/{name}.yaml"
     try:
-        text = pkg.joinpath("data", f"{name}.yaml").read_text("utf-8")
-        schema_text = pkg.joinpath("schemas", f"{schema or name}.schema.json").read_text("utf-8")
+        text = resources.files(package).joinpath("data", f"{name}.yaml").read_text("utf-8")
+        schema_text = (
+            resources.files(schemas)
+            .joinpath("schemas", f"{schema or name}.schema.json")
+            .read_text("utf-8")
+        )
         data = yaml.load(text, Loader=SafeLoader)
     except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"catalog file {name}: {exc}") from exc
-    validate_once(data, text, schema_text, f"catalog/data/{name}.yaml")
+        raise CatalogError(f"{where}: {exc}") from exc
+    validate_once(data, text, schema_text, where)
     return data
 
 

@@ -10,15 +10,11 @@ overhead figures (report/data/local_models.yaml, from bench/RESULTS.md).
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
-import yaml
-
-from mageguard.catalog.loader import validate
+from mageguard.catalog.loader import load_data_file
 from mageguard.fix.model import SURFACE_ORDER, surface_rank
 from mageguard.fix.planner import remedies
 from mageguard.report.inputs import PlanInput
@@ -34,12 +30,9 @@ from mageguard.report.model import (
 @functools.cache
 def report_data(name: str) -> Mapping[str, Any]:
     """`report/data/<name>.yaml`, checked against `report/schemas/<name>.schema.json`."""
-    pkg = resources.files("mageguard.report")
-    data: Mapping[str, Any] = yaml.safe_load(
-        pkg.joinpath("data", f"{name}.yaml").read_text("utf-8")
+    data: Mapping[str, Any] = load_data_file(
+        name, package="mageguard.report", schemas="mageguard.report"
     )
-    schema = json.loads(pkg.joinpath("schemas", f"{name}.schema.json").read_text("utf-8"))
-    validate(data, schema, f"report/data/{name}.yaml")
     return data
 
 

@@ -11,26 +11,14 @@ from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
-import yaml
-
-from mageguard.catalog.loader import SafeLoader, validate_once
+from mageguard.catalog.loader import load_data_file
 from mageguard.errors import CatalogError
 
 
 @functools.cache
 def load(name: str) -> Mapping[str, Any]:
     """`redact/data/<name>.yaml`, checked against `catalog/schemas/redact_<name>.schema.json`."""
-    try:
-        text = resources.files("mageguard.redact").joinpath("data", f"{name}.yaml")
-        text_s = text.read_text("utf-8")
-        schema = resources.files("mageguard.catalog").joinpath(
-            "schemas", f"redact_{name}.schema.json"
-        )
-        schema_s = schema.read_text("utf-8")
-        data = yaml.load(text_s, Loader=SafeLoader)
-    except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"redact data file {name}: {exc}") from exc
-    validate_once(data, text_s, schema_s, f"redact/data/{name}.yaml")
+    data = load_data_file(name, f"redact_{name}", package="mageguard.redact")
     if not isinstance(data, Mapping):  # the schemas require an object; this narrows the type
         raise CatalogError(f"redact/data/{name}.yaml: not a mapping")
     return data
