@@ -151,14 +151,14 @@ def test_record_of_processing_names_tenants_features_and_recipients(scan_json: P
                 "pricing",
             ),
             recipient="external",
-            findings=1,
+            findings=3,  # the call, and the endpoint and toggle rows of the module's section
         )
         in rows
     )
     assert [r for r in rows if r.tenant != "all tenants"] == [
         ProcessingRecord(
             "b2b",
-            "lumen_ai",
+            "Lumen_AiDescriptions",
             "content_generation",
             "azure_openai",
             ("lumen-b2b.openai.azure.com",),
@@ -167,13 +167,13 @@ def test_record_of_processing_names_tenants_features_and_recipients(scan_json: P
             1,
         ),
         ProcessingRecord(
-            "base", "lumen_shopassistant", "content_generation", "-", (), (), "unknown", 1
+            "base", "Lumen_ShopAssistant", "content_generation", "-", (), (), "unknown", 1
         ),
         ProcessingRecord(
-            "base", "lumen_shopassistant", "content_generation", "openai", (), (), "external", 1
+            "base", "Lumen_ShopAssistant", "content_generation", "openai", (), (), "external", 1
         ),
         ProcessingRecord(
-            "base/fr", "lumen_ai", "content_generation", "openai", (), (), "external", 1
+            "base/fr", "Lumen_AiDescriptions", "content_generation", "openai", (), (), "external", 1
         ),
     ]
 

@@ -129,3 +129,20 @@ def test_a_database_that_does_not_connect_is_a_notice_and_the_code_is_scanned() 
     assert len(notices) == 1
     assert "s3cret" not in notices[0].message and "***" in notices[0].message
     assert any(f.rule_id == "php-ai-http-call" for f in result.findings)
+
+
+def test_a_configuration_value_belongs_to_the_module_that_declares_its_section() -> None:
+    result = scan(STORE, ScanOptions(use_cache=False, db=str(FIXTURES / "magento-db.sql")))
+    owners = {
+        (dict(f.extra)["config_path"], f.module)
+        for f in result.findings
+        if f.rule_id in ("db-ai-endpoint", "ai-key-in-env-php")
+    }
+    assert owners == {
+        ("lumen_ai/openai/endpoint", "Lumen_AiDescriptions"),
+        ("system/default/lumen_ai/openai/api_key", "Lumen_AiDescriptions"),
+        ("lumen_recommendations/api/endpoint", "Lumen_Recommendations"),
+        ("lumen_fraudshield/api/endpoint", "Lumen_FraudShield"),
+        ("lumen_semanticsearch/pinecone/host", "Lumen_SemanticSearch"),
+        ("lumen_margin/datarobot/endpoint", "Lumen_MarginInsights"),
+    }

@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 # The analyzers (tree-sitter grammars, the PHP interpreter) are imported where they are
 # used: a warm scan of an unchanged tree never needs them, and start-up is part of it.
 
-ANALYZER_VERSION = "5"
+ANALYZER_VERSION = "6"
 # PHP files larger than this are generated data (domain lists, compiled containers), not
 # code worth an interpreter; tree-sitter would need ~80x their size in memory.
 MAX_ANALYSED_BYTES = 1024 * 1024
@@ -241,10 +241,12 @@ class Scanner:
                     )
                 )
         facts += self._project_facts(tree, masks, hashes, ai_units)
+        # Sections of modules that really call AI (not merely mention it in a comment).
+        calling = sorted({f.unit for f in facts if f.kind == "outbound_call" and f.unit})
+        owners = self._ai_sections(by_unit, calling)
         if snapshot is not None:
-            # Sections of modules that really call AI (not merely mention it in a comment).
-            calling = sorted({f.unit for f in facts if f.kind == "outbound_call" and f.unit})
-            facts += self._database_facts(snapshot, self._ai_sections(by_unit, calling))
+            facts += self._database_facts(snapshot, set(owners))
+        facts = _owned_by_module(facts, owners)
 
         findings = finding_builder.build(
             facts, self.rules, self.catalog, wiring, self.files.line, self.options.fingerprint_key
@@ -589,10 +591,13 @@ class Scanner:
 
         return database.database_facts(snapshot, self.catalog, ai_sections=sections)
 
-    def _ai_sections(self, by_unit: dict[str, list[SourceFile]], ai_units: list[str]) -> set[str]:
+    def _ai_sections(
+        self, by_unit: dict[str, list[SourceFile]], ai_units: list[str]
+    ) -> dict[str, str]:
         """Config sections (`lumen_ai` of lumen_ai/openai/endpoint) that AI modules declare
-        in system.xml or config.xml: their toggles and keys in the database are AI ones."""
-        sections: set[str] = set()
+        in system.xml or config.xml, and the module that declares each: their toggles and
+        keys in the database are AI ones, and that module's."""
+        sections: dict[str, str] = {}
         for unit in ai_units:
             for f in by_unit[unit]:
                 name = f.rel.rsplit("/", 1)[-1]
@@ -602,9 +607,11 @@ class Scanner:
                 if root is None:
                     continue
                 if name == "system.xml":
-                    sections |= {s.attrs["id"] for s in root.iter("section") if "id" in s.attrs}
+                    found = {s.attrs["id"] for s in root.iter("section") if "id" in s.attrs}
                 else:
-                    sections |= {p.split("/", 1)[0] for p in flatten_config_defaults(root)}
+                    found = {p.split("/", 1)[0] for p in flatten_config_defaults(root)}
+                for section in sorted(found):
+                    sections.setdefault(section, unit)
         return sections
 
     # -------------------------------------------------------------- filters
@@ -708,6 +715,23 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _owned_by_module(facts: list[Fact], owners: dict[str, str]) -> list[Fact]:
+    """A configuration value (a core_config_data row, an env.php `system` entry) belongs
+    to the module that declares its section: the finding names that module, not a bare
+    config path, so a report lists the module's data flows in one place."""
+    if not owners:
+        return facts
+    out = []
+    for f in facts:
+        path = dict(f.detail).get("config_path", "") if not f.unit else ""
+        if path.startswith("system/"):  # env.php: system/<scope>[/<code>]/<path>
+            parts = path.split("/")
+            path = "/".join(parts[2:] if parts[1] == "default" else parts[3:])
+        owner = owners.get(path.split("/", 1)[0]) if path else None
+        out.append(replace(f, unit=owner) if owner else f)
+    return out
 
 
 def _attribute(facts: list[Fact]) -> list[Fact]:
