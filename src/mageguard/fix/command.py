@@ -69,8 +69,10 @@ def fix_command(
     """Plan (and with --apply, carry out) the rewiring of a Magento store to the sovereign
     gateway: gateway configuration from the store's websites, AI endpoints and keys in
     core_config_data and env.php pointed at the gateway, the Mageguard_Connector module,
-    key fields encrypted, prompt-writing log handlers off. Ordered by risk, checkout and
-    payment first. A dry run unless --apply; --rollback BUNDLE restores the store exactly.
+    hard-coded endpoints patched, key fields encrypted, prompt-writing log handlers off,
+    egress rules rendered (not loaded). Ordered by risk, checkout and payment first; every
+    finding it leaves is explained. A dry run unless --apply; --rollback BUNDLE restores
+    the store exactly.
 
     Exit codes: 0 done (or nothing to do), 1 the plan has changes (dry run), 2 error.
     """
