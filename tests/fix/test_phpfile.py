@@ -4,6 +4,8 @@ change the literal and not one other byte."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mageguard.errors import MageguardError
 from mageguard.fix.phpfile import (
@@ -101,3 +103,15 @@ def test_the_key_literal_at_a_findings_column_is_replaced() -> None:
 def test_no_literal_at_the_column_means_no_edit() -> None:
     assert key_literal(RERANKER, 6, 5, "mg-gateway-key") is None
     assert key_literal(RERANKER, 99, 1, "mg-gateway-key") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.integers(0, 20), st.integers(0, 80))
+def test_any_php_is_either_left_alone_or_changed_only_inside_literals(
+    text: str, line: int, column: int
+) -> None:
+    source = ("<?php\n$a = 'https://api.openai.com/v1'; " + text).encode("utf-8", "surrogatepass")
+    new = gateway_endpoints(source, "api.openai.com", "http://gw:8088")
+    assert new is not None and b"http://gw:8088/v1" in new  # the planted literal, whatever follows
+    swapped = key_literal(source, line, column, "mg-key")
+    assert swapped is None or b"'mg-key'" in swapped
