@@ -21,13 +21,16 @@ TARGETS = {"nftables.nft": Target.NFTABLES, "squid.conf": Target.SQUID}
 
 
 def egress_files(gateway_yaml: str, root: Path) -> dict[str, bytes]:
-    """Path under the store root -> rendered rules. The allow list is left unresolved
+    """Path under the store root -> rendered rules; none when the configuration names no
+    gateway address. The allow list is left unresolved
     (names, not addresses): a plan must not depend on what DNS answers today, and
     `mageguard egress render --target nftables-sets` refreshes the addresses."""
     raw: Any = yaml.safe_load(gateway_yaml)
     if not isinstance(raw, dict):
         raise ConfigError(f"{GATEWAY_CONFIG}: expected a mapping")
     config = from_mapping(raw, GATEWAY_CONFIG, root / Path(GATEWAY_CONFIG).parent)
+    if config.egress.gateway is None:
+        return {}  # rules with no path to the gateway would shut the store's AI out
     options = RenderOptions(resolver=None, source=GATEWAY_CONFIG)
     return {
         f"{EGRESS_DIR}/{name}": render(config.egress, target, options).text.encode("utf-8")

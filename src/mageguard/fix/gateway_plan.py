@@ -10,6 +10,8 @@ the scan did see never leaves.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -76,7 +78,7 @@ def gateway_config(
         "egress": {
             "mode": "ai_block",
             **({"deny": sorted(set(deny_hosts))} if deny_hosts else {}),
-            "gateway": egress_gateway,
+            **({"gateway": egress_gateway} if egress_gateway else {}),
         },
     }
     for code, name in tenants:
@@ -106,12 +108,31 @@ def gateway_config(
     return header + yaml.safe_dump(doc, sort_keys=False, width=100)
 
 
-def _addresses(gateway_url: str) -> tuple[tuple[str, int], dict[str, Any]]:
+def _addresses(gateway_url: str) -> tuple[tuple[str, int], dict[str, Any] | None]:
     """Where the gateway listens, and where the egress rules let the Magento hosts reach it
-    (its API and its forward proxy), both from the URL the store is pointed at."""
+    (its API and its forward proxy), both from the URL the store is pointed at. Rules
+    need an address: a host name is resolved now, and one that does not resolve leaves
+    the egress rules out of the plan (a rule set that shuts the gateway out would take the
+    store's AI features down)."""
     url = urlsplit(gateway_url)
     host = url.hostname or "127.0.0.1"
     port = url.port or (443 if url.scheme == "https" else 80)
     loopback = host in ("127.0.0.1", "localhost", "::1")
     listen = ("127.0.0.1" if loopback else "0.0.0.0", port)
-    return listen, {"address": host, "port": port, "proxy_port": PROXY_PORT}
+    address = "127.0.0.1" if host == "localhost" else resolve_address(host)
+    if address is None:
+        return listen, None
+    return listen, {"address": address, "port": port, "proxy_port": PROXY_PORT}
+
+
+def resolve_address(host: str) -> str | None:
+    """An IP literal as it is; a name through the system resolver (its first address)."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return None
+    return str(infos[0][4][0]) if infos else None

@@ -121,7 +121,7 @@ def build_plan(
     steps += _file_steps(store, findings, routes, options, key_for)
     resolved = {fp for s in steps for fp in s.findings}
     steps.append(_egress_step(store, catalog, findings, resolved, gateway))
-    steps = [s for s in steps if s.changes or s.findings]
+    steps = [s for s in steps if s.changes or s.findings or s.kind is Kind.EGRESS]
     foundation = [s for s in steps if s.kind in (Kind.GATEWAY, Kind.CONNECTOR, Kind.EGRESS)]
     rest = sorted(
         (s for s in steps if s not in foundation),
@@ -338,10 +338,8 @@ def _egress_step(
         if gateway.files and gateway.files[0].new is not None
         else (store.root / GATEWAY_CONFIG).read_bytes()
     )
-    files = [
-        _file_change(store, path, content)
-        for path, content in egress_files(text.decode("utf-8"), store.root).items()
-    ]
+    rendered = egress_files(text.decode("utf-8"), store.root)
+    files = [_file_change(store, path, content) for path, content in rendered.items()]
     bypass = sorted(
         {f.host for f in findings if f.rule_id in CALL_RULES and f.host}
         - {f.host for f in findings if f.fingerprint in resolved}
@@ -351,7 +349,10 @@ def _egress_step(
     )
     notes = [
         "load after review: nft -f app/etc/mageguard/egress/nftables.nft (or the Squid rules "
-        "in front of PHP-FPM's HTTPS_PROXY)",
+        "in front of PHP-FPM's HTTPS_PROXY)"
+        if rendered
+        else "no rules rendered: the gateway's host name does not resolve here; set "
+        f"egress.gateway.address in {GATEWAY_CONFIG}, then mageguard egress render",
     ]
     if bypass:
         notes.append(
