@@ -192,3 +192,30 @@ def test_the_fast_reject_never_changes_what_a_leak_check_finds(
     grams, n, n_words, _ = found
     reference = output._leak_runs(answer, grams, n, n_words, output.LEAK_MIN_WORDS)
     assert find_prompt_leak(answer, _PROMPT) == reference
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=40),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=40),
+    st.sampled_from(["", " ", "\u200b", "-", "\u212a", "İ", "_", "é"]),
+    st.booleans(),
+)
+def test_the_canary_prefilter_never_misses_what_the_exact_search_finds(
+    before: str, after: str, splitter: str, upper: bool
+) -> None:
+    canary = mint_canary()
+    body = canary.upper() if upper else canary
+    planted = splitter.join([body[: len(body) // 2], body[len(body) // 2 :]])
+    answer = before + planted + after
+    needle, _ = output._alnum_index(canary)
+    exact = needle in output._NOT_ALNUM.sub("", answer).lower()
+    assert output._may_hold(answer, needle) or not exact
+    assert bool(find_canary(answer, canary)) == exact
+
+
+def test_a_canary_spelled_with_letters_that_lower_case_to_ascii_is_still_found() -> None:
+    canary = "mgc-" + "k" * 8 + "a7" * 8
+    disguised = canary.replace("k", "\u212a")  # the Kelvin sign lower-cases to "k"
+    (found,) = find_canary(f"the code is {disguised}.", canary)
+    assert found.kind == "canary"

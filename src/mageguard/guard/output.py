@@ -106,6 +106,23 @@ def _to_original(starts: list[tuple[int, int]], j: int) -> int:
     return run_orig + (j - run_joined)
 
 
+# ASCII bytes that are not letters or digits, for bytes.translate(None, delete=...).
+_ASCII_NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum())
+
+
+def _may_hold(answer: str, needle: str) -> bool:
+    """False only when `needle` cannot be in `answer`'s letters and digits, lower-cased.
+    An ASCII needle is looked for in the answer lower-cased first, then kept to its ASCII
+    letters and digits (bytes, C speed: ~5 us for 2 KB against ~45 us for the regex):
+    every character that could take part in a match survives (a non-ASCII letter that
+    lower-cases to ASCII, the Kelvin sign, is lowered first), and dropping more characters
+    only joins more of them, so this is a superset of the exact test."""
+    if not needle.isascii():
+        return needle in _NOT_ALNUM.sub("", answer).lower()
+    kept = answer.lower().encode("ascii", "ignore").translate(None, _ASCII_NOT_ALNUM)
+    return needle.encode("ascii") in kept
+
+
 def find_canary(answer: str, canary: str) -> list[OutputFinding]:
     """Where `canary` appears in `answer`, also when split by whitespace, punctuation or
     zero-width characters, or with its case changed."""
@@ -114,7 +131,7 @@ def find_canary(answer: str, canary: str) -> list[OutputFinding]:
         raise ValueError("canary too short to detect reliably")
     # Most answers hold no canary: decide that at C speed and build the per-word index
     # (0.3 ms for a 2 KB answer, measured) only when there is something to locate.
-    if needle not in _NOT_ALNUM.sub("", answer).lower():
+    if not _may_hold(answer, needle):
         return []
     joined, starts = _alnum_index(answer)
     out: list[OutputFinding] = []
