@@ -1,0 +1,75 @@
+"""The C featuriser (csrc/featurize.c), when scripts/build-native compiled it at install.
+
+The numpy featuriser in features.py is the reference and the fallback: the C one exists
+only because the gateway scores every request and numpy's per-call overhead made the
+guard its largest cost. Both give the same rows (tests/guard/test_native.py compares them
+on random text). MAGEGUARD_NATIVE=0 turns the C path off.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+LIBRARY = Path(__file__).parent / "csrc" / "_featurize.so"
+
+_I64 = np.ctypeslib.ndpointer(dtype=np.int64, flags="C_CONTIGUOUS")
+_U32 = np.ctypeslib.ndpointer(dtype="<u4", flags="C_CONTIGUOUS")
+_U8 = np.ctypeslib.ndpointer(dtype=np.uint8, flags="C_CONTIGUOUS")
+_I32 = np.ctypeslib.ndpointer(dtype=np.int32, flags="C_CONTIGUOUS")
+
+
+@functools.cache
+def library() -> Any | None:
+    """The loaded library, or None (not built, switched off, or it does not load)."""
+    if os.environ.get("MAGEGUARD_NATIVE", "1") == "0" or not LIBRARY.is_file():
+        return None
+    try:
+        lib = ctypes.CDLL(str(LIBRARY))
+    except OSError:
+        return None
+    fn = lib.mg_featurize
+    fn.restype = ctypes.c_int64
+    fn.argtypes = [
+        _U32, ctypes.c_int64, _U8, _I32, ctypes.c_int32, ctypes.c_int32,
+        ctypes.c_int32, ctypes.c_int32, ctypes.c_int64, ctypes.c_int64,
+        _I64, _I64, _I64, ctypes.c_int64,
+    ]  # fmt: skip
+    return fn
+
+
+def featurize(
+    cp32: npt.NDArray[np.uint32],
+    word_table: npt.NDArray[np.uint8],
+    ngrams: tuple[int, ...],
+    bits: int,
+    words: tuple[bool, bool],  # word unigrams, word bigrams
+    n_texts: int,
+    total: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    """(unit, column, net signed count) of every non-zero feature, in (unit, column)
+    order, or None when the C featuriser is not available (the caller then runs the
+    numpy one). Damping and normalising stay with the caller."""
+    fn = library()
+    if fn is None:
+        return None
+    length = len(cp32)
+    cap = sum(max(length - n + 1, 0) for n in ngrams) + 2 * length
+    cap *= 2 if total > 0 else 1
+    unit = np.empty(cap, dtype=np.int64)
+    column = np.empty(cap, dtype=np.int64)
+    net = np.empty(cap, dtype=np.int64)
+    grams = np.asarray(ngrams, dtype=np.int32)
+    written = fn(
+        np.ascontiguousarray(cp32), length, word_table, grams, len(grams), bits,
+        int(words[0]), int(words[1]), n_texts, total, unit, column, net, cap,
+    )  # fmt: skip
+    if written < 0:
+        raise MemoryError(f"the C featuriser failed ({written})")
+    return unit[:written], column[:written], net[:written]
