@@ -3,8 +3,9 @@ only; the work is in gateway.config, gateway.server, audit.verify and audit.inge
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -12,7 +13,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from mageguard.errors import MageguardError
+from mageguard.errors import InputError, MageguardError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 err = Console(stderr=True, highlight=False)
@@ -217,6 +218,35 @@ def _db_option(f: F) -> F:
     )(f)
 
 
+def _parquet_option(f: F) -> F:
+    return click.option(
+        "--parquet",
+        "parquet",
+        multiple=True,
+        type=click.Path(path_type=Path, file_okay=False),
+        envvar="MAGEGUARD_AUDIT_PARQUET",
+        help="Read these `audit export` directories (one per store of a fleet, repeat the "
+        "option) instead of a DuckDB flow store.",
+    )(f)
+
+
+@contextlib.contextmanager
+def _flow_store(db: Path | None, parquet: tuple[Path, ...]) -> Iterator[Any]:
+    """The flow store to read: one DuckDB file, or the Parquet exports of a fleet."""
+    from mageguard.audit import flowdb
+    from mageguard.audit import parquet as exports
+    from mageguard.audit.options import resolve
+
+    if parquet and db is not None:
+        raise InputError("give --db or --parquet, not both")
+    if parquet:
+        with exports.connect(parquet) as con:
+            yield con
+        return
+    with flowdb.connect(resolve(None, db, ()).db, read_only=True) as con:
+        yield con
+
+
 def _ingest_options(f: F) -> F:
     for option in reversed(
         (
@@ -350,21 +380,22 @@ _FORMAT = click.option(
     "flows", context_settings=CONTEXT, short_help="The AI flows seen in the ingested logs."
 )
 @_db_option
+@_parquet_option
 @_FORMAT
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
     envvar="MAGEGUARD_AUDIT_OUTPUT", help="Write here instead of stdout.",
 )  # fmt: skip
-def audit_flows_command(db: Path | None, out_format: str, output: Path | None) -> None:
+def audit_flows_command(
+    db: Path | None, parquet: tuple[Path, ...], out_format: str, output: Path | None
+) -> None:
     """The AI flows found in the ingested logs (source, destination, provider, first/last
     seen, requests, bytes out, through the gateway or not) and their incidents. `-f json`
     is the document `mageguard report --flows` reads."""
-    from mageguard.audit import flowdb, render
-    from mageguard.audit.options import resolve
+    from mageguard.audit import render
 
     try:
-        path = resolve(None, db, ()).db
-        with flowdb.connect(path, read_only=True) as con:
+        with _flow_store(db, parquet) as con:
             doc = render.flows_document(con)
         text = render.as_json(doc) if out_format == "json" else render.flows_table(doc)
         if output is not None:
@@ -381,22 +412,24 @@ def audit_flows_command(db: Path | None, out_format: str, output: Path | None) -
     "incidents", context_settings=CONTEXT, short_help="Incidents and their GDPR/NIS2 deadlines."
 )
 @_db_option
+@_parquet_option
 @_FORMAT
 @click.option(
     "--now", envvar="MAGEGUARD_AUDIT_NOW",
     help="Judge deadlines at this ISO 8601 time instead of the current time.",
 )  # fmt: skip
-def audit_incidents_command(db: Path | None, out_format: str, now: str | None) -> None:
+def audit_incidents_command(
+    db: Path | None, parquet: tuple[Path, ...], out_format: str, now: str | None
+) -> None:
     """What is due when: each incident's GDPR Art. 33 and NIS2 Art. 23 deadlines, counted
     from when mageguard first detected it; those past are shown OVERDUE. Exit 0 when there
     is no incident, 1 when there are, 2 on an error."""
-    from mageguard.audit import flowdb, render
-    from mageguard.audit.options import parse_now, resolve
+    from mageguard.audit import render
+    from mageguard.audit.options import parse_now
 
     try:
         moment = parse_now(now)
-        path = resolve(None, db, ()).db
-        with flowdb.connect(path, read_only=True) as con:
+        with _flow_store(db, parquet) as con:
             doc = render.incidents_document(con, moment)
     except MageguardError as exc:
         fail(str(exc))
@@ -406,3 +439,29 @@ def audit_incidents_command(db: Path | None, out_format: str, now: str | None) -
     else:
         click.echo(render.incidents_table(doc, moment), nl=False)
     sys.exit(1 if doc["incidents"] else 0)
+
+
+@audit_group.command(
+    "export", context_settings=CONTEXT, short_help="The flow store as Parquet, for fleets."
+)
+@_db_option
+@click.option(
+    "--label", envvar="MAGEGUARD_AUDIT_LABEL",
+    help="This store's name among the fleet's exports (default: the host name).",
+)  # fmt: skip
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+def audit_export_command(db: Path | None, label: str | None, directory: Path) -> None:
+    """Write the flow store as Parquet (one file per table) into DIRECTORY, so that
+    `audit flows --parquet DIR --parquet DIR2 ...` reads a whole fleet's stores as one with
+    the same SQL. Each file is renamed into place when complete."""
+    from mageguard.audit import flowdb
+    from mageguard.audit import parquet as exports
+    from mageguard.audit.options import resolve
+
+    try:
+        with flowdb.connect(resolve(None, db, ()).db, read_only=True) as con:
+            written = exports.export(con, directory, label or exports.default_label())
+    except MageguardError as exc:
+        fail(str(exc))
+        return
+    click.echo(f"{len(written)} table(s) written to {directory}")
