@@ -313,3 +313,26 @@ def test_a_call_is_routed_when_its_client_is_plugged_and_its_provider_has_a_rout
     finding: Finding, routed: bool
 ) -> None:
     assert routes_call(finding, SETTINGS.routes) is routed
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda text: text.replace(b"return", b"return /* bypass */", 1),
+        lambda text: b"",
+    ],
+    ids=["edited", "emptied"],
+)
+def test_a_connector_whose_code_was_changed_routes_nothing(
+    tmp_path: Path, edit: Callable[[bytes], bytes]
+) -> None:
+    root = _tree(tmp_path, b"        'Mageguard_Connector' => 1,")
+    plugin = root / MODULE_DIR / "Plugin/CurlPlugin.php"
+    plugin.write_bytes(edit(plugin.read_bytes()))
+    assert installed_routes(_reader(root)) == ()
+
+
+def test_a_connector_missing_a_plugin_routes_nothing(tmp_path: Path) -> None:
+    root = _tree(tmp_path, b"        'Mageguard_Connector' => 1,")
+    (root / MODULE_DIR / "Plugin/GuzzleClientPlugin.php").unlink()
+    assert installed_routes(_reader(root)) == ()

@@ -202,13 +202,17 @@ def installed_routes(
     read: Callable[[str], bytes | None], disabled_in_database: bool = False
 ) -> tuple[Route, ...]:
     """The routes of a connector that is in the tree and enabled (config.php lists it as 1,
-    its etc/config.xml does not switch it off, no core_config_data row does); () otherwise.
-    A connector the scan cannot read in full counts as absent: claiming a call is routed
-    when it may not be would hide a leak."""
+    its etc/config.xml does not switch it off, no core_config_data row does) and whose
+    code is exactly what this version of mageguard ships; () otherwise. A connector the
+    scan cannot read in full, or that someone edited, counts as absent: claiming a call is
+    routed when it may not be would hide a leak."""
     from mageguard.scan.php.literal import read_returned_array
 
     config_php, config_xml = read("app/etc/config.php"), read(f"{MODULE_DIR}/etc/config.xml")
     if disabled_in_database or config_php is None or config_xml is None:
+        return ()
+    shipped = _static_files(resources.files("mageguard.fix").joinpath("connector"), "")
+    if any(read(f"{MODULE_DIR}/{path}") != content for path, content in shipped):
         return ()
     try:
         modules = (read_returned_array(config_php) or {}).get("modules")
