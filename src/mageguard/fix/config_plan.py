@@ -113,12 +113,20 @@ def configured_models(store: Store, routed: Mapping[str, Routed]) -> dict[str, s
     from mageguard.scan.wiring import flatten_config_defaults
     from mageguard.scan.xmlfile import parse_xml
 
+    if not routed:
+        return {}
     values = [(e.path, e.value) for e in entries(store)]
+    # A module's defaults matter only when they open one of the routed sections: a bytes
+    # test spares parsing the hundreds of config.xml files of a real vendor/ tree.
+    tags = {f"<{section.split('/', 1)[0]}>".encode() for section in routed}
     for xml in sorted(store.root.glob("app/code/*/*/etc/config.xml")) + sorted(
         store.root.glob("vendor/*/*/etc/config.xml")
     ):
         try:
-            defaults = flatten_config_defaults(parse_xml(xml.read_bytes(), str(xml)))
+            data = xml.read_bytes()
+            if not any(tag in data for tag in tags):
+                continue
+            defaults = flatten_config_defaults(parse_xml(data, str(xml)))
         except (OSError, MageguardError):
             continue
         values += [(path, value) for path, (value, _) in defaults.items()]

@@ -243,7 +243,10 @@ class Scanner:
         facts += self._project_facts(tree, masks, hashes, ai_units)
         # Sections of modules that really call AI (not merely mention it in a comment).
         calling = sorted({f.unit for f in facts if f.kind == "outbound_call" and f.unit})
-        owners = self._ai_sections(by_unit, calling)
+        # Only configuration values need an owner: a scan without --db and without AI
+        # entries in env.php reads no system.xml or config.xml again.
+        unowned = any(not f.unit and dict(f.detail).get("config_path") for f in facts)
+        owners = self._ai_sections(by_unit, calling) if snapshot is not None or unowned else {}
         if snapshot is not None:
             facts += self._database_facts(snapshot, set(owners))
         facts = _owned_by_module(facts, owners)
