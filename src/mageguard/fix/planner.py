@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -19,7 +19,7 @@ import yaml
 
 from mageguard.catalog import Catalog, load_catalog
 from mageguard.errors import MageguardError
-from mageguard.fix import config_plan, files_plan, phpfile
+from mageguard.fix import config_plan
 from mageguard.fix.config_plan import ConfigChanges, Routed
 from mageguard.fix.connector import (
     CALL_RULES,
@@ -32,6 +32,7 @@ from mageguard.fix.connector import (
 )
 from mageguard.fix.egress_plan import EGRESS_DIR, egress_files
 from mageguard.fix.encryptor import Encryptor
+from mageguard.fix.file_steps import file_steps
 from mageguard.fix.gateway_plan import GATEWAY_CONFIG, gateway_config
 from mageguard.fix.keys import gateway_key
 from mageguard.fix.model import (
@@ -118,7 +119,7 @@ def build_plan(
     gateway = _gateway_step(store, catalog, findings, keys, models, previous, options.gateway_url)
     steps.append(gateway)
     steps += _config_steps(store, findings, changes, routed)
-    steps += _file_steps(store, findings, routes, options, key_for)
+    steps += file_steps(store, findings, routes, options.gateway_url, key_for)
     resolved = {fp for s in steps for fp in s.findings}
     steps.append(_egress_step(store, catalog, findings, resolved, gateway))
     steps = [s for s in steps if s.changes or s.findings or s.kind is Kind.EGRESS]
@@ -207,7 +208,7 @@ def _connector_step(
         surfaces=tuple(sorted({**previous.surfaces, **dict(_namespaces(store, findings))}.items())),
     )
     files = [
-        _file_change(store, path, content)
+        store.file_change(path, content)
         for path, content in sorted(render_connector(settings).items())
     ]
     if store.config_php is not None:
@@ -256,12 +257,6 @@ def _key_row(
     ]
 
 
-def _file_change(store: Store, path: str, content: bytes) -> FileChange | None:
-    target = store.root / path
-    old = target.read_bytes() if target.is_file() else None
-    return None if old == content else FileChange(path, old, content)
-
-
 # --- the gateway configuration ----------------------------------------------------------
 
 
@@ -307,7 +302,7 @@ def _gateway_step(
         models=models,
         gateway_url=gateway_url,
     )
-    change = _file_change(store, GATEWAY_CONFIG, text.encode("utf-8"))
+    change = store.file_change(GATEWAY_CONFIG, text.encode("utf-8"))
     return Step(
         id="gateway-config",
         kind=Kind.GATEWAY,
@@ -339,7 +334,7 @@ def _egress_step(
         else (store.root / GATEWAY_CONFIG).read_bytes()
     )
     rendered = egress_files(text.decode("utf-8"), store.root)
-    files = [_file_change(store, path, content) for path, content in rendered.items()]
+    files = [store.file_change(path, content) for path, content in rendered.items()]
     bypass = sorted(
         {f.host for f in findings if f.rule_id in CALL_RULES and f.host}
         - {f.host for f in findings if f.fingerprint in resolved}
@@ -459,189 +454,6 @@ def _config_findings(
         if scope_id is not None and (scope, scope_id, path) in changes.resolved:
             out[path.rsplit("/", 1)[0]].append(f.fingerprint)
     return out
-
-
-# --- files: system.xml, di.xml, hard-coded endpoints -------------------------------------
-
-
-@dataclass(frozen=True)
-class _Edit:
-    """One kind of file edit: which findings it takes, how, and what the step says."""
-
-    kind: Kind
-    title: str
-    patch_note: str  # the composer patch's description, for files under vendor/
-
-
-_ENCRYPTED = _Edit(
-    Kind.PATCH,
-    "key fields get Magento's Encrypted backend (values are stored encrypted)",
-    "encrypted key fields",
-)
-_NULL_HANDLER = _Edit(
-    Kind.LOG_HYGIENE,
-    "the Monolog handler that writes prompts and answers is switched off (NullHandler)",
-    "no prompt logging",
-)
-_ENDPOINT = _Edit(
-    Kind.PATCH,
-    "hard-coded endpoint the connector cannot reach (no plugged client) pointed at the "
-    "gateway; a hard-coded provider key beside it replaced by the gateway key of the default "
-    "website",
-    "AI endpoint to the gateway",
-)
-
-
-def _file_steps(
-    store: Store,
-    findings: list[Finding],
-    routes: tuple[Route, ...],
-    options: FixOptions,
-    key_for: Callable[[str, str], str],
-) -> list[Step]:
-    steps: list[Step] = []
-    edits: dict[str, tuple[str, str, list[Finding]]] = {}  # path -> (old, new, findings)
-    kinds: dict[str, _Edit] = {}
-
-    def edit(f: Finding, how: _Edit, change: Callable[[str], str | None]) -> bool:
-        path = f.location.path
-        if path not in edits:
-            try:
-                old = (store.root / path).read_text("utf-8")
-            except (OSError, UnicodeDecodeError):
-                return False
-            edits[path] = (old, old, [])
-        old, current, done = edits[path]
-        new = change(current)
-        if new is None:
-            return False
-        edits[path] = (old, new, [*done, f])
-        kinds[path] = how
-        return True
-
-    for f in findings:
-        at = f.location.line
-        if f.rule_id == "system-xml-key-unencrypted":
-            edit(f, _ENCRYPTED, lambda text, at=at: files_plan.encrypted_field(text, at))  # type: ignore[misc]
-        elif f.rule_id == "di-ai-log-handler":
-            edit(f, _NULL_HANDLER, lambda text, at=at: files_plan.null_handler(text, at))  # type: ignore[misc]
-    patched = _endpoint_edits(store, findings, routes, options, key_for, edit)
-    vendor: list[files_plan.VendorPatch] = []
-    for path, (old, new, done) in sorted(edits.items()):
-        if not done:
-            continue
-        how = kinds[path]
-        fps = [f.fingerprint for f in done]
-        if how is _NULL_HANDLER:
-            modules = {f.module for f in done}
-            fps += [
-                f.fingerprint
-                for f in findings
-                if f.rule_id == "php-prompt-logging" and f.module in modules
-            ]
-        files: list[FileChange] = [FileChange(path, old.encode("utf-8"), new.encode("utf-8"))]
-        pkg = files_plan.vendor_package(path)
-        if pkg is not None:
-            package, inner = pkg
-            description = f"mageguard: {how.patch_note} in {inner}"
-            name = f"{package.replace('/', '-')}-{inner.replace('/', '-')}"
-            patch_path = f"{files_plan.PATCH_DIR}/{name}.patch"
-            text = files_plan.unified_patch(inner, old, new)
-            vendor.append(files_plan.VendorPatch(package, patch_path, description, text))
-            patch = _file_change(store, patch_path, text.encode("utf-8"))
-            if patch is not None:
-                files.append(patch)
-        surface = min((f.surface for f in done), key=surface_rank)
-        steps.append(
-            Step(
-                id=f"file:{path}",
-                kind=how.kind,
-                surface="logging" if how is _NULL_HANDLER else surface,
-                title=how.title,
-                where=path + (" (+ composer patch)" if pkg else ""),
-                undo="rollback restores the file byte for byte",
-                findings=tuple(fps),
-                files=tuple(f for f in files if f is not None),
-                notes=patched.get(path, ()),
-            )
-        )
-    if vendor:
-        composer = store.root / "composer.json"
-        if composer.is_file():
-            old_json = composer.read_bytes()
-            new_json = files_plan.register_patches(old_json, vendor)
-            if new_json != old_json:
-                steps.append(
-                    Step(
-                        id="file:composer.json",
-                        kind=Kind.PATCH,
-                        surface=min((s.surface for s in steps), key=surface_rank),
-                        title=(
-                            "composer.json lists the vendor patches (cweagans/composer-patches) "
-                            "so composer install keeps them"
-                        ),
-                        where="composer.json extra.patches",
-                        undo="rollback restores the file byte for byte",
-                        files=(FileChange("composer.json", old_json, new_json),),
-                    )
-                )
-    return steps
-
-
-def _endpoint_edits(
-    store: Store,
-    findings: list[Finding],
-    routes: tuple[Route, ...],
-    options: FixOptions,
-    key_for: Callable[[str, str], str],
-    edit: Callable[[Finding, _Edit, Callable[[str], str | None]], bool],
-) -> dict[str, tuple[str, ...]]:
-    """Calls the connector cannot reach (raw curl_*, streams) to a provider the gateway
-    stands in for, whose host is a literal in the calling file: the literal is pointed at
-    the gateway, and a hard-coded key of that provider in the same file becomes the gateway
-    key of the default website (a raw call cannot say which website it serves). Returns the
-    notes of each patched file."""
-    site = store.default_website
-    gateway = {r.provider for r in routes if r.protocol is not None}
-    notes: dict[str, tuple[str, ...]] = {}
-    patched: dict[str, set[str]] = defaultdict(set)  # path -> providers
-    for f in findings:
-        if (
-            f.rule_id not in CALL_RULES
-            or routes_call(f, routes)
-            or f.provider not in gateway
-            or not f.host
-            or not f.location.path.endswith((".php", ".phtml"))
-        ):
-            continue
-        host, gw = f.host, options.gateway_url
-
-        def point(text: str, host: str = host, gw: str = gw) -> str | None:
-            new = phpfile.gateway_endpoints(text.encode("utf-8"), host, gw)
-            return new.decode("utf-8") if new is not None else None
-
-        if edit(f, _ENDPOINT, point) or f.location.path in patched:
-            patched[f.location.path].add(f.provider or "")
-    for f in findings:
-        if site is None or f.rule_id != "hardcoded-ai-key":
-            continue
-        if f.provider not in patched.get(f.location.path, set()):
-            continue
-        key = key_for(site.code, f.surface)
-        line, column = f.location.line, f.location.column
-
-        def swap(text: str, line: int = line, column: int = column, key: str = key) -> str | None:
-            new = phpfile.key_literal(text.encode("utf-8"), line, column, key)
-            return new.decode("utf-8") if new is not None else None
-
-        if edit(f, _ENDPOINT, swap):
-            notes[f.location.path] = (
-                f"revoke the replaced {f.provider} key at the provider: it stays in the "
-                "repository's history",
-                f"calls from every website authenticate as {site.code}; the connector "
-                "(Magento's Curl, Guzzle or Laminas client) would name each website",
-            )
-    return notes
 
 
 def _commands(options: FixOptions) -> tuple[str, ...]:

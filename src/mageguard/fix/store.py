@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mageguard.errors import MageguardError
 from mageguard.fix.encryptor import EncryptionError, Encryptor
+from mageguard.fix.model import FileChange
 from mageguard.scan.database import ConfigRow, DatabaseSnapshot, read_database
 from mageguard.scan.php.literal import Leaf, flatten, read_returned_array
 from mageguard.scan.result import Tenant
@@ -40,6 +41,12 @@ class Store:
     config_php: bytes | None
     database: str | None = None  # as shown, password masked
     env: dict[str, Leaf] = field(default_factory=dict)  # flattened env.php
+
+    def file_change(self, path: str, content: bytes) -> FileChange | None:
+        """The change that makes `path` hold `content`; None when it already does."""
+        target = self.root / path
+        old = target.read_bytes() if target.is_file() else None
+        return None if old == content else FileChange(path, old, content)
 
     @property
     def default_website(self) -> Website | None:
