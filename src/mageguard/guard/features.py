@@ -123,6 +123,11 @@ def prepare(texts: Sequence[str]) -> str:
     return " " + " ".join(v.split()) + " "
 
 
+def code_points(texts: Sequence[str]) -> npt.NDArray[np.uint32]:
+    """`prepare(texts)` as the UTF-32 code points both featurisers hash."""
+    return np.frombuffer(prepare(texts).encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
 def _mix(z: U64, tmp: U64) -> None:
     """splitmix64's finaliser, in place (every input bit affects every output bit);
     `tmp` (same length) is scratch, so there are no allocations."""
@@ -159,8 +164,7 @@ def featurize(texts: Sequence[str], config: FeatureConfig, total: int = 0) -> Fe
     )
     if not texts:
         return empty
-    norm = prepare(texts)
-    cp32 = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    cp32 = code_points(texts)
     length = len(cp32)  # >= 2: `norm` starts and ends with a space
     native = _native.featurize(
         cp32,
@@ -271,6 +275,32 @@ def featurize(texts: Sequence[str], config: FeatureConfig, total: int = 0) -> Fe
     unit = keys >> np.int64(bits)
     column = keys & np.int64((1 << bits) - 1)
     return _rows(n_units, unit, column, net[keep], config)
+
+
+def native_logits(
+    texts: Sequence[str],
+    config: FeatureConfig,
+    total: int,
+    weights: npt.NDArray[np.float32],
+    bias: float,
+) -> F64 | None:
+    """The linear model's logits for `featurize(texts, config, total)`'s rows, in one C
+    call (csrc/featurize.c), or None without the C featuriser. Within float rounding of
+    the rows dotted with `weights` plus `bias` (tests/guard/test_native.py)."""
+    if not texts or _native.library() is None:
+        return None
+    return _native.logits(
+        code_points(texts),
+        _word_table().view(np.uint8),
+        tuple(config.char_ngrams),
+        config.bits,
+        (config.word_unigrams, config.word_bigrams),
+        len(texts),
+        total,
+        config.sublinear_tf,
+        weights,
+        bias,
+    )
 
 
 def _rows(n_units: int, unit: I64, column: I64, net: I64, config: FeatureConfig) -> FeatureBatch:

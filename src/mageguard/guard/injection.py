@@ -114,7 +114,10 @@ class InjectionGuard:
         return Assessment(score, model_score, rule_score, scan, tuple(segs))
 
     def score(self, text: str) -> float:
-        return self.assess(text, top=0).score
+        """`assess(text).score`, without the parts an explanation needs."""
+        scan = self.rules.scan(text)
+        model_score = self.model.max_prob(text, [((p.start, p.end), p.text) for p in scan.payloads])
+        return min(1.0, max(0.0, combine(model_score, scan.score)))
 
     def verdict(self, text: str) -> Verdict:
         a = self.assess(text)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -23,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mageguard.errors import CatalogError
-from mageguard.guard.features import F64, FeatureConfig, featurize
+from mageguard.guard.features import F64, FeatureConfig, featurize, native_logits
 from mageguard.guard.segment import Span, segments
 
 WEIGHTS_FILE = "injection_model.npy"
@@ -44,14 +45,26 @@ class Unit:
     kind: UnitKind
 
 
+def sigmoid(logit: float) -> float:
+    """The logistic function on one float (0.0 far below zero, where exp overflows)."""
+    return 1.0 / (1.0 + math.exp(-logit)) if logit > -700.0 else 0.0
+
+
 @dataclass(frozen=True)
 class UnitScores:
     units: tuple[Unit, ...]
-    probs: F64
+    logits: F64
+
+    @property
+    def probs(self) -> F64:
+        out: F64 = 1.0 / (1.0 + np.exp(-self.logits))
+        return out
 
     @property
     def max(self) -> float:
-        return float(self.probs.max()) if len(self.probs) else 0.0
+        """The highest unit probability: the logistic function is monotone, so the one
+        of the highest logit (the same float `LinearModel.max_prob` gives)."""
+        return sigmoid(float(self.logits.max())) if len(self.logits) else 0.0
 
 
 def batches(spans: Sequence[Span], limit: int = BATCH_CHARS) -> list[list[Span]]:
@@ -85,6 +98,9 @@ class LinearModel:
     def logits(self, texts: Sequence[str], total: int = 0) -> F64:
         """One logit per text, each text scored alone (plus the `total` row, see
         `features.featurize`)."""
+        fast = native_logits(texts, self.config, total, self.weights, self.bias)
+        if fast is not None:
+            return fast
         batch = featurize(texts, self.config, total)
         contrib = self.weights[batch.column] * batch.value
         sums = np.bincount(batch.unit, weights=contrib, minlength=batch.n_units)
@@ -94,29 +110,56 @@ class LinearModel:
         out: F64 = 1.0 / (1.0 + np.exp(-self.logits(texts, total)))
         return out
 
+    def _groups(
+        self, text: str, extra: Sequence[tuple[Span, str]]
+    ) -> list[tuple[list[Span], Sequence[tuple[Span, str]]]]:
+        """The batches of `text`'s segments, the `extra` units riding with the last one
+        (alone when the text has no segments)."""
+        groups: list[tuple[list[Span], Sequence[tuple[Span, str]]]] = [
+            (group, ()) for group in batches(segments(text))
+        ]
+        if extra:
+            if groups:
+                groups[-1] = (groups[-1][0], extra)
+            else:
+                groups.append(([], extra))
+        return groups
+
+    def _group_logits(
+        self, text: str, group: list[Span], extra: Sequence[tuple[Span, str]]
+    ) -> tuple[F64, int]:
+        texts = [text[s:e] for s, e in group]
+        texts.extend(t for _, t in extra)
+        total = len(group) if len(group) > 1 else 0
+        return self.logits(texts, total), total
+
     def score_text(self, text: str, extra: Sequence[tuple[Span, str]] = ()) -> UnitScores:
         """Every segment of `text`, the document (when it has several segments; one per
         batch of ~BATCH_CHARS for a long text) and any `extra` units (text decoded from
         [start, end) of `text`)."""
         units: list[Unit] = []
         parts: list[F64] = []
-        groups = batches(segments(text))
-        for i, group in enumerate(groups):
-            texts = [text[s:e] for s, e in group]
-            ex = extra if i == len(groups) - 1 else ()
-            texts.extend(t for _, t in ex)
-            total = len(group) if len(group) > 1 else 0
-            parts.append(self.probs(texts, total))
+        for group, ex in self._groups(text, extra):
+            logits, total = self._group_logits(text, group, ex)
+            parts.append(logits)
             units.extend(Unit(s, e, "segment") for s, e in group)
             units.extend(Unit(s, e, "decoded") for (s, e), _ in ex)
             if total:
                 units.append(Unit(group[0][0], group[-1][1], "document"))
-        if not groups and extra:
-            parts.append(self.probs([t for _, t in extra]))
-            units.extend(Unit(s, e, "decoded") for (s, e), _ in extra)
         if not parts:
             return UnitScores((), np.zeros(0))
         return UnitScores(tuple(units), np.concatenate(parts))
+
+    def max_prob(self, text: str, extra: Sequence[tuple[Span, str]] = ()) -> float:
+        """`score_text(text, extra).max` without naming the units: what the gateway asks
+        on every request, where building the units cost a fifth of the model's time."""
+        best: float | None = None
+        for group, ex in self._groups(text, extra):
+            logits, _ = self._group_logits(text, group, ex)
+            if len(logits):
+                top = float(logits.max())
+                best = top if best is None or top > best else best
+        return 0.0 if best is None else sigmoid(best)
 
 
 def _data() -> Any:
