@@ -1,7 +1,7 @@
-"""What the HTTP backends share: one pooled session per backend, deadlines, a tolerant
-server-sent-events reader, and the mapping of every failure to `BackendError`.
+"""What the HTTP backends share: one connection pool per backend (http1.py), deadlines,
+a tolerant server-sent-events reader, and the mapping of every failure to `BackendError`.
 
-Every way an upstream can fail ends as a `BackendError`, never as an aiohttp or JSON
+Every way an upstream can fail ends as a `BackendError`, never as a socket, HTTP or JSON
 exception: the router decides on `retryable` alone, so anything it does not recognise
 would otherwise escape the fallback chain. Error messages carry the upstream's status
 and error text, never the request: requests are redacted, but logs should not need to
@@ -14,10 +14,10 @@ import asyncio
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, NamedTuple
 
-import aiohttp
 import orjson
 
 from mageguard.backends.base import BackendError, Usage
+from mageguard.backends.http1 import Exchange, Http1Client, HttpError
 
 MAX_LINE = 1 << 20  # an SSE line longer than this is not an answer we want
 DRAIN_SECONDS = 1.0
@@ -171,10 +171,11 @@ def status_error(backend: str, status: int, body: bytes) -> BackendError:
 
 
 class HttpUpstream:
-    """One upstream base URL with its own connection pool.
+    """One upstream base URL with its own pool of kept-alive connections
+    (`http1.Http1Client`).
 
-    The session is created on first use because aiohttp binds it to the running event
-    loop, which does not exist yet when the gateway builds its backends.
+    The client is created on first use, on the running event loop (which does not exist
+    yet when the gateway builds its backends), and again if a later call runs on another.
     """
 
     def __init__(
@@ -187,89 +188,74 @@ class HttpUpstream:
     ) -> None:
         self.backend = backend
         self.base_url = base_url.rstrip("/")
-        self._headers = {"User-Agent": _USER_AGENT, "Content-Type": "application/json", **headers}
+        self._headers = {"User-Agent": _USER_AGENT, **headers}
         self._max_connections = max_connections
-        self._session: aiohttp.ClientSession | None = None
+        self._client: tuple[asyncio.AbstractEventLoop, Http1Client] | None = None
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self._max_connections, keepalive_timeout=30, ttl_dns_cache=300
+    def _http(self) -> Http1Client:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client[0] is not loop:
+            client = Http1Client(
+                self.base_url, self._headers, max_connections=self._max_connections
             )
-            # Deadlines are ours (asyncio.timeout), so aiohttp's 5-minute default is off.
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                headers=self._headers,
-                timeout=aiohttp.ClientTimeout(total=None),
-            )
-        return self._session
+            self._client = (loop, client)
+        return self._client[1]
 
     async def post_json(self, path: str, body: Mapping[str, Any], timeout: float) -> Any:
         """The decoded JSON answer of a POST, all of it within `timeout` seconds."""
         try:
             async with asyncio.timeout(timeout):
-                async with self._client().post(
-                    self.base_url + path, data=orjson.dumps(body), allow_redirects=False
-                ) as response:
-                    payload = await response.read()
-                    if response.status != 200:
-                        raise status_error(self.backend, response.status, payload)
+                response = await self._http().post(path, orjson.dumps(body))
         except TimeoutError:
             raise self._timeout(timeout) from None
-        except aiohttp.ClientError as exc:
+        except HttpError as exc:
             raise self._connection(exc) from None
-        return loads(payload, self.backend)
+        if response.status != 200:
+            raise status_error(self.backend, response.status, response.body)
+        return loads(response.body, self.backend)
 
     async def post_events(
         self, path: str, body: Mapping[str, Any], deadline: Deadline
     ) -> AsyncGenerator[SSEEvent, None]:
         """The events of a streamed POST. Each wait ends at `deadline.at`, which the
-        caller pushes back as text arrives. Closing this generator closes the connection
-        (the upstream sees the disconnect and stops generating)."""
-        finished = False
-        response: aiohttp.ClientResponse | None = None
+        caller pushes back as text arrives. Closing this generator before the end closes
+        the connection (the upstream sees the disconnect and stops generating)."""
+        exchange: Exchange | None = None
         try:
             async with asyncio.timeout_at(deadline.at):
-                response = await self._client().post(
-                    self.base_url + path, data=orjson.dumps(body), allow_redirects=False
-                )
-                if response.status != 200:
-                    raise status_error(self.backend, response.status, await response.read())
-                if response.content_type == "application/json":
+                exchange = await self._http().open(path, orjson.dumps(body))
+                if exchange.status != 200:
+                    raise status_error(self.backend, exchange.status, await exchange.read())
+                if exchange.content_type == "application/json":
                     # An upstream that ignored "stream" (or reports an error as 200).
-                    payload = loads(await response.read(), self.backend)
+                    payload = loads(await exchange.read(), self.backend)
                     detail = upstream_message(payload) or "a JSON body instead of events"
                     raise BackendError(f"{self.backend}: {detail}", status=502)
             parser = SSEParser()
             while True:
                 async with asyncio.timeout_at(deadline.at):
-                    chunk = await response.content.readany()
+                    chunk = await exchange.chunk()
                 if not chunk:
                     break
                 for event in parser.feed(chunk):
                     yield event
-            finished = True
             for event in parser.close():
                 yield event
         except TimeoutError:
             raise self._timeout(deadline.seconds) from None
-        except aiohttp.ClientError as exc:
+        except HttpError as exc:
             raise self._connection(exc) from None
         finally:
-            if response is not None:
-                if finished:
-                    response.release()
-                else:
-                    response.close()
+            if exchange is not None:
+                exchange.finish()  # kept alive only if the body was read to its end
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._client is not None:
+            client, self._client = self._client[1], None
+            await client.close()
 
     def _timeout(self, seconds: float) -> BackendError:
         return BackendError(f"{self.backend}: no answer within {seconds:g} s", status=504)
 
-    def _connection(self, exc: aiohttp.ClientError) -> BackendError:
-        kind = type(exc).__name__
-        return BackendError(f"{self.backend}: upstream connection failed ({kind})", status=502)
+    def _connection(self, exc: HttpError) -> BackendError:
+        return BackendError(f"{self.backend}: upstream connection failed ({exc})", status=502)
