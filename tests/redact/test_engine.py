@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mageguard.redact import engine
 from mageguard.redact.dictionary import Dictionary
 from mageguard.redact.engine import Redactor
 from mageguard.redact.policy import Policy
@@ -109,3 +111,55 @@ def test_a_replaced_policy_takes_effect_on_the_next_request() -> None:
     r.policy = Policy.from_mapping({"operators": {"EMAIL": "drop"}})
     assert r.redact("write to ana@x.io").text == "write to "
     assert r.redact("write to ana@x.io", surface="other").text == "write to "
+
+
+class Counting(EmailsAndCards):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, text: str) -> Iterator[Span]:
+        self.calls += 1
+        return super().detect(text)
+
+
+def test_a_text_seen_before_is_not_analysed_again() -> None:
+    """The system prompt of every request, the history of every turn."""
+    detector = Counting()
+    r = Redactor(detectors=[detector], policy=None)
+    prompt = "You are the shop's assistant. Escalate to ops@shop.example when unsure."
+    first = r.redact(prompt, Vault())
+    again = r.redact("".join(list(prompt)), Vault())  # equal text, another object
+    assert detector.calls == 1
+    assert again == first and again.text == prompt.replace("ops@shop.example", "[EMAIL_1]")
+
+
+def test_a_replaced_policy_forgets_what_was_seen_under_the_old_one() -> None:
+    detector = Counting()
+    r = Redactor(detectors=[detector])
+    r.redact("card 4111111111111111 please")
+    r.policy = Policy.from_mapping({"min_score": 0.95})
+    assert r.redact("card 4111111111111111 please").spans == ()  # 0.9 is below the floor now
+    assert detector.calls == 2
+
+
+def test_what_a_redactor_remembers_is_bounded_and_keeps_the_texts_in_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(engine, "REMEMBERED", 4)
+    detector = Counting()
+    r = Redactor(detectors=[detector])
+    system = "Answer as the shop. Contact: help@shop.example"
+    for n in range(40):
+        assert r.redact(system).text == "Answer as the shop. Contact: [EMAIL_1]"
+        r.redact(f"customer {n} at c{n}@mail.example")
+        _, new, old = r._seen
+        assert len(new) <= 4 and len(old) <= 4
+    assert detector.calls == 41  # the system prompt once, every customer message once
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["a@b.io ", "4111111111111111 ", "x ", "ü "]), max_size=12))
+def test_remembered_spans_are_the_spans_a_fresh_analysis_gives(parts: list[str]) -> None:
+    text = "".join(parts)
+    r = redactor()
+    assert r.analyze(text) == r.analyze(text) == redactor()._analyze(text)

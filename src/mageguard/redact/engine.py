@@ -10,6 +10,7 @@ policy's operators, and say whether the request must be refused.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from mageguard.redact.spans import Span, resolve_overlaps
 from mageguard.redact.vault import Vault
 
 DEFAULT_HASH_KEY = b"mageguard-redaction-v1"
+REMEMBERED = 4096  # texts whose spans a redactor keeps (twice this at most, see analyze)
 # an enum member read off its class costs ~120 ns; redact() reads these twice a span
 _BLOCK, _PLACEHOLDER = Operator.BLOCK, Operator.PLACEHOLDER
 
@@ -77,9 +79,34 @@ class Redactor:
         self.hash_key = hash_key
         # surface -> (the policy it was made for, entity -> operator)
         self._operator_cache: dict[str | None, tuple[Policy, dict[str, Operator]]] = {}
+        # blake2b of a text -> its spans, newest generation first (see analyze)
+        self._seen: tuple[Policy, dict[bytes, tuple[Span, ...]], dict[bytes, tuple[Span, ...]]]
+        self._seen = (self.policy, {}, {})
 
     def analyze(self, text: str) -> list[Span]:
-        """Spans at or above the policy's minimum score, one per stretch of text."""
+        """Spans at or above the policy's minimum score, one per stretch of text.
+
+        Remembered per text: a module sends the same system prompt with every request,
+        and a chat sends its whole history with every turn, so most texts a gateway
+        redacts it has redacted before. Only offsets and entity names are kept (a Span
+        holds no value), under a 16-byte hash of the text. Two generations of REMEMBERED
+        texts: when the newer is full the older is dropped, so a text in use stays."""
+        policy, new, old = self._seen
+        if policy is not self.policy:
+            policy, new, old = self._seen = (self.policy, {}, {})
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        found = new.get(key)
+        if found is None:
+            found = old.get(key)
+            if found is None:
+                found = tuple(self._analyze(text))
+            if len(new) >= REMEMBERED:
+                self._seen = (policy, {}, new)
+                new = self._seen[1]
+            new[key] = found
+        return list(found)
+
+    def _analyze(self, text: str) -> list[Span]:
         spans: list[Span] = []
         for detector in self.detectors:
             spans.extend(detector.detect(text))
