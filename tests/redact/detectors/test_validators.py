@@ -7,6 +7,8 @@ import re
 import string
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mageguard.redact.detectors import validators as v
 
@@ -38,6 +40,31 @@ def test_iban_checksum(value: str, ok: bool) -> None:
 def test_vat_by_country_prefix() -> None:
     assert v.vat("DE136695976") and v.vat("NL004495445B01")
     assert not v.vat("DE136695977")
+
+
+def test_a_word_after_a_country_code_is_no_vat_number_and_costs_no_stdnum_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def called(compact: str) -> bool:
+        raise AssertionError(f"stdnum asked about {compact}")
+
+    monkeypatch.setattr(v, "_stdnum_vat", called)
+    for value in ("SKU", "SKU FR-T98Y-54", "SKU WJ07-XL", "DEU", "PLN 1234567", "SE-XL"):
+        assert not v.vat(value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(
+        "AT BE BG CHE CY CZ DE DK EE EL ES FI FR GB HR HU IE IT LT LU LV MT NL NO PL PT RO "
+        "SE SI SK XI".split()
+    ),
+    st.text(alphabet="0123456789ABUXGDHMVW -.", max_size=16),
+)
+def test_the_shortcut_never_refuses_what_stdnum_accepts(country: str, rest: str) -> None:
+    value = country + rest
+    compact = re.sub(r"[\s.\-/]", "", value).upper()
+    assert v.vat(value) == v._stdnum_vat(compact)
 
 
 def test_jwt_needs_a_header_naming_alg() -> None:
@@ -135,3 +162,18 @@ def test_iban_agrees_with_stdnum() -> None:
 
 def test_luhn_of_non_ascii_digits_is_false() -> None:
     assert not v.luhn("\u0664\u0661\u0661\u0661")
+
+
+@pytest.mark.parametrize(
+    "number",
+    [  # stdnum's own examples, one or two per country
+        "AT U13585627", "BE 428759497", "BG 175074752", "CY-10259033P", "DE136695976",
+        "DK 13585628", "EE 100594102", "EL 094259216", "ES B64717838", "FI 20774740",
+        "FR 23334175221", "HR 33392005961", "HU-12892312", "IT 00743110157", "LU 150 274 42",
+        "LV 4000 3521 600", "MT 1167-9112", "NL 004495445B01", "PL 8567346215",
+        "PT 501 964 843", "SE 123456789701", "SI 5022 3054", "SK 202 274 96 19",
+        "GB 980 7806 84", "GBGD001", "CHE-107.787.577 IVA", "NO 995 525 828 MVA",
+    ],
+)  # fmt: skip
+def test_valid_numbers_of_every_country_pass_the_shortcut(number: str) -> None:
+    assert v.vat(number)
