@@ -219,3 +219,24 @@ def test_a_canary_spelled_with_letters_that_lower_case_to_ascii_is_still_found()
     disguised = canary.replace("k", "\u212a")  # the Kelvin sign lower-cases to "k"
     (found,) = find_canary(f"the code is {disguised}.", canary)
     assert found.kind == "canary"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["ΣΑΣ", "Σ", "'Σ'", "ὈΔΥΣΣΕΎΣ", "İ", "ẞ", "_", " ", "\u200b", "Ǆ"]),
+            st.text(alphabet=st.characters(codec="utf-8"), max_size=6),
+        ),
+        max_size=20,
+    ).map("".join)
+)
+def test_the_answer_lowered_at_once_reads_like_its_words_lowered_one_by_one(text: str) -> None:
+    """The leak pre-check lowers the whole answer (through bytes when it is ASCII); the
+    exact check lowers word by word."""
+    one_by_one = " ".join(w.lower() for w in output._WORD.findall(text))
+    assert output._spaced_words(text) == one_by_one
+    ascii_only = text.encode("ascii", "ignore").decode("ascii")
+    assert output._spaced_words(ascii_only) == " ".join(
+        w.lower() for w in output._WORD.findall(ascii_only)
+    )

@@ -215,12 +215,26 @@ def find_prompt_leak(
     if found is None:
         return []
     grams, n, n_words, automaton = found
-    # Exact words, lower-cased one by one as below: a superset of the n-gram hits (a gram
-    # may also match across a word's edge here), so no match means no leak.
-    spaced = " ".join([w.lower() for w in _WORD.findall(answer)])
-    if next(automaton.iter(spaced), None) is None:
+    # The answer's words, lower-cased, one space apart: a superset of the n-gram hits (a
+    # gram may also match across a word's edge here), so no match means no leak.
+    if next(automaton.iter(_spaced_words(answer)), None) is None:
         return []
     return _leak_runs(answer, grams, n, n_words, min_words)
+
+
+# ASCII bytes: letters and digits kept, everything else a space (for bytes.translate).
+_ASCII_WORD_BYTES = bytes(c if c < 128 and chr(c).isalnum() else 0x20 for c in range(256))
+
+
+def _spaced_words(answer: str) -> str:
+    """`" ".join(w.lower() for w in _WORD.findall(answer))`, at C speed. An ASCII answer
+    goes through bytes (translate, lower, split: ~6 us for 1 KB, where the regex took
+    ~30); any other through one substitution and one lower(): a space ends lower()'s only
+    context rule (final sigma), so each word lowers as it would alone."""
+    if answer.isascii():
+        data = answer.encode("ascii").translate(_ASCII_WORD_BYTES).lower()
+        return b" ".join(data.split()).decode("ascii")
+    return _NOT_ALNUM.sub(" ", answer).lower().strip(" ")
 
 
 def _leak_runs(
