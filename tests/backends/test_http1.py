@@ -4,8 +4,10 @@ bytes each test gives it: framing, keep-alive, the stale-connection retry, failu
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -50,11 +52,13 @@ class Server:
             writer.close()
 
 
-def serve(script: Script, test: Callable[[Server], Awaitable[None]]) -> Server:
+def serve(
+    script: Script, test: Callable[[Server], Awaitable[None]], tls: ssl.SSLContext | None = None
+) -> Server:
     server = Server(script)
 
     async def main() -> None:
-        listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+        listener = await asyncio.start_server(server.handle, "127.0.0.1", 0, ssl=tls)
         server.port = listener.sockets[0].getsockname()[1]
         try:
             await test(server)
@@ -233,3 +237,22 @@ def test_the_body_can_be_read_as_it_arrives() -> None:
 def test_only_http_urls_are_clients() -> None:
     with pytest.raises(ValueError, match="http"):
         Http1Client("ftp://example.com/v1", {})
+
+
+def test_https_checks_the_certificate_and_keeps_the_connection(tmp_path: Path) -> None:
+    from mageguard.egress import intercept
+
+    files = intercept.init(tmp_path, ["localhost"])
+    trusted = ssl.create_default_context(cafile=str(files.cert))
+
+    async def test(server: Server) -> None:
+        c = Http1Client(f"https://localhost:{server.port}/v1", {}, tls=trusted)
+        for _ in range(2):
+            assert (await c.post("/x", b"{}")).body == b'{"ok":true}'
+        await c.close()
+        stranger = Http1Client(f"https://localhost:{server.port}/v1", {})  # system CAs only
+        with pytest.raises(HttpError, match="cannot connect"):
+            await stranger.post("/x", b"{}")
+
+    server = serve(answer(OK), test, tls=intercept.server_context(tmp_path))
+    assert len(server.requests) == 2 and len(server.peers) == 1  # kept; the stranger never got in

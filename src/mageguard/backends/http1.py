@@ -158,15 +158,22 @@ class Http1Client:
     """One origin (scheme, host, port) with its pool of idle connections."""
 
     def __init__(
-        self, base_url: str, headers: Mapping[str, str], *, max_connections: int = 100
+        self,
+        base_url: str,
+        headers: Mapping[str, str],
+        *,
+        max_connections: int = 100,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        """`tls`: the context for an https URL (default: the system's CAs, hostname
+        checked)."""
         url = urlsplit(base_url)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
         self.host = url.hostname
         self.port = url.port or (443 if url.scheme == "https" else 80)
         self.path = url.path.rstrip("/")
-        self._ssl = ssl.create_default_context() if url.scheme == "https" else None
+        self._ssl = (tls or ssl.create_default_context()) if url.scheme == "https" else None
         netloc = url.netloc.rpartition("@")[2]  # never send credentials from the URL
         fixed = {"Host": netloc, "Accept-Encoding": "identity", **headers}
         self._head = "".join(f"{k}: {v}\r\n" for k, v in fixed.items()).encode("latin-1")
