@@ -99,7 +99,10 @@ class Exchange:
         return self.headers.get("content-type", "").partition(";")[0].strip().lower()
 
     async def start(self, request: bytes) -> None:
-        self._conn[1].write(request)
+        try:
+            self._conn[1].write(request)
+        except (OSError, RuntimeError):  # the transport is already closed (uvloop raises)
+            raise _StaleError from None
         while not self._headers_done:
             await self._more()
 
@@ -201,7 +204,11 @@ class Http1Client:
         await self._slots.acquire()
         try:
             while self._idle:
-                exchange = Exchange(self, self._idle.pop())
+                conn = self._idle.pop()
+                if conn[1].is_closing() or conn[0].at_eof():  # the server said goodbye
+                    conn[1].close()
+                    continue
+                exchange = Exchange(self, conn)
                 try:
                     await exchange.start(request)
                     return exchange
