@@ -274,6 +274,28 @@ def test_only_http_urls_are_clients() -> None:
         Http1Client("ftp://example.com/v1", {})
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [{"Authorization": "Bearer k\r\nX-Evil: 1"}, {"X-A\nB": "v"}, {"A:B": "v"}, {"K": "a\0b"}],
+)
+def test_a_header_that_would_split_the_request_is_refused(headers: dict[str, str]) -> None:
+    """A key read from the environment with a line break in it must not add headers."""
+    with pytest.raises(ValueError, match="split"):
+        Http1Client("http://127.0.0.1:9/v1", headers)
+
+
+def test_a_sized_answer_with_connection_close_is_not_kept() -> None:
+    closing = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+
+    async def test(server: Server) -> None:
+        c = client(server)
+        for _ in range(2):
+            assert (await c.post("/x", b"{}")).body == b"ok"
+        await c.close()
+
+    assert len(serve(answer(closing, close=True), test).peers) == 2
+
+
 def test_https_checks_the_certificate_and_keeps_the_connection(tmp_path: Path) -> None:
     from mageguard.egress import intercept
 

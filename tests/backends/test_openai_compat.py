@@ -141,6 +141,14 @@ def test_the_api_key_from_the_environment_is_sent_as_bearer(
     assert stub_upstream.recorded[-1].headers["Authorization"] == "Bearer sk-test-123"
 
 
+def test_a_key_with_a_line_break_stops_the_backend_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STUB_UPSTREAM_KEY", "sk-test-123\r\nX-Injected: yes")
+    with pytest.raises(ConfigError, match="split the request"):
+        backend("http://127.0.0.1:9/v1", api_key_env="STUB_UPSTREAM_KEY")
+
+
 def test_no_authorization_header_when_the_key_variable_is_unset(
     stub_upstream: StubUpstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:

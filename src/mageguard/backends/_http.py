@@ -18,6 +18,7 @@ import orjson
 
 from mageguard.backends.base import BackendError, Usage
 from mageguard.backends.http1 import Exchange, Http1Client, HttpError
+from mageguard.errors import ConfigError
 
 MAX_LINE = 1 << 20  # an SSE line longer than this is not an answer we want
 DRAIN_SECONDS = 1.0
@@ -191,6 +192,10 @@ class HttpUpstream:
         self._headers = {"User-Agent": _USER_AGENT, **headers}
         self._max_connections = max_connections
         self._client: tuple[asyncio.AbstractEventLoop, Http1Client] | None = None
+        try:  # a bad URL or header stops the gateway at start, not a request later
+            Http1Client(self.base_url, self._headers)
+        except ValueError as exc:
+            raise ConfigError(f"backend {backend}: {exc}") from None
 
     def _http(self) -> Http1Client:
         loop = asyncio.get_running_loop()

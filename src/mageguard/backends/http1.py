@@ -179,6 +179,9 @@ class Http1Client:
         self._ssl = (tls or ssl.create_default_context()) if url.scheme == "https" else None
         netloc = url.netloc.rpartition("@")[2]  # never send credentials from the URL
         fixed = {"Host": netloc, "Accept-Encoding": "identity", **headers}
+        for name, value in fixed.items():
+            if any(c in f"{name}{value}" for c in "\r\n\0") or ":" in name:
+                raise ValueError(f"header {name!r}: a name or value that would split the request")
         self._head = "".join(f"{k}: {v}\r\n" for k, v in fixed.items()).encode("latin-1")
         self._idle: list[Conn] = []
         self._slots = asyncio.Semaphore(max_connections)
