@@ -313,3 +313,16 @@ def test_https_checks_the_certificate_and_keeps_the_connection(tmp_path: Path) -
 
     server = serve(answer(OK), test, tls=intercept.server_context(tmp_path))
     assert len(server.requests) == 2 and len(server.peers) == 1  # kept; the stranger never got in
+
+
+def test_the_base_urls_query_follows_every_path_and_its_path_is_encoded() -> None:
+    async def test(server: Server) -> None:
+        base = f"http://127.0.0.1:{server.port}/openai/déploiement?api-version=2024-10"
+        c = Http1Client(base, {})
+        await c.post("/chat/completions", b"{}")
+        await c.close()
+
+    server = serve(answer(OK), test)
+    assert server.requests[0].startswith(
+        b"POST /openai/d%C3%A9ploiement/chat/completions?api-version=2024-10 HTTP/1.1\r\n"
+    )

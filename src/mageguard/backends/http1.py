@@ -22,7 +22,7 @@ import contextlib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httptools
 
@@ -175,7 +175,9 @@ class Http1Client:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
         self.host = url.hostname
         self.port = url.port or (443 if url.scheme == "https" else 80)
-        self.path = url.path.rstrip("/")
+        self.path = quote(url.path.rstrip("/"), safe="/%:@!$&'()*+,;=-._~")
+        # a query in the base URL (Azure's ?api-version=) goes after every path
+        self.query = f"?{url.query}" if url.query else ""
         self._ssl = (tls or ssl.create_default_context()) if url.scheme == "https" else None
         netloc = url.netloc.rpartition("@")[2]  # never send credentials from the URL
         fixed = {"Host": netloc, "Accept-Encoding": "identity", **headers}
@@ -202,7 +204,7 @@ class Http1Client:
         and must call `finish`."""
         request = (
             b"POST %s HTTP/1.1\r\n%sContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-            % ((self.path + path).encode("ascii"), self._head, len(body))
+            % ((self.path + path + self.query).encode("ascii"), self._head, len(body))
         ) + body
         await self._slots.acquire()
         try:
