@@ -129,3 +129,31 @@ def test_the_case_aliases_are_every_non_ascii_letter_re_takes_for_an_ascii_one()
             if re.fullmatch(letter, c, re.I):
                 aliases.setdefault(letter, set()).add(c)
     assert aliases == {k: set(v) for k, v in _CASE_ALIASES.items()}
+
+
+_PIECES = [
+    "[EMAIL_1]", "[email_2]", "( PERSON 1 )", "{Person-1}", "sku_1", "SKU-12", "[SKU_1",
+    "PERSONAL_1", "EMAILS_1", "person1", "<EMAIL_1>", "[\n\tEMAIL_1 ]", "e-mail", "x_person_1",
+    "[[EMAIL_1]]", "EMAIL_0001", "email_1234567", " ", "\n", ",", "(", "[", "word", "_", "1",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join))
+def test_restore_tries_the_pattern_only_where_a_placeholder_can_start(answer: str) -> None:
+    """The ASCII path tries the pattern at prefixes and openers only: it must replace
+    exactly what re.sub over every position replaces."""
+    v = Vault()
+    v.placeholder("EMAIL", "a@x.io")
+    v.placeholder("EMAIL", "b@x.io")
+    v.placeholder("PERSON", "Ana Lima")
+    v.placeholder("SKU", "24-MB01")
+    pattern = v.pattern()
+    assert pattern is not None and v._starts(answer) is not None
+
+    def back(m: re.Match[str]) -> str:
+        prefix, number = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        return v.state().get(f"[{prefix.upper()}_{int(number)}]", m.group(0))
+
+    assert v.restore(answer) == pattern.sub(back, answer)
+    assert v.restore(answer + "é") == pattern.sub(back, answer + "é")  # the regex path

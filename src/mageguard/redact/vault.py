@@ -26,6 +26,7 @@ _MANGLED = (
     r"|(?<!\w)({prefixes})[_\-](\d{{1,6}})(?!\d))"
 )
 OPENERS = "[({<⟦«"
+_ASCII_SPACE = frozenset(" \t\n\r\f\v\x1c\x1d\x1e\x1f")  # what re's \s is in ASCII text
 # What a user may have typed that looks like one of our placeholders: [EMAIL_1], (card 2),
 # sku-3. Case-insensitive, like the model's mangling.
 _TYPED = (
@@ -205,7 +206,55 @@ class Vault:
             value = self._by_token.get(f"{prefix.upper()}_{int(number)}")
             return value if value is not None else m.group(0)
 
-        return pattern.sub(back, text)
+        starts = self._starts(text)
+        if starts is None:
+            return pattern.sub(back, text)
+        out: list[str] = []
+        last = 0
+        by_token = self._by_token
+        for pos in starts:
+            if pos < last:
+                continue
+            if text[pos] == "[":  # the token as issued, "[EMAIL_1]": what the regex would
+                close = text.find("]", pos, pos + 40)  # match there, without the regex
+                value = by_token.get(text[pos + 1 : close]) if close > 0 else None
+                if value is not None:
+                    out.append(text[last:pos])
+                    out.append(value)
+                    last = close + 1
+                    continue
+            m = pattern.match(text, pos)
+            if m is not None:
+                out.append(text[last : m.start()])
+                out.append(back(m))
+                last = m.end()
+        out.append(text[last:])
+        return "".join(out)
+
+    def _starts(self, text: str) -> list[int] | None:
+        """Where in an ASCII `text` a placeholder can start, in order, or None to let the
+        regex scan (a text or a prefix that is not ASCII). A match starts at a prefix or
+        at an opener with only whitespace before the prefix, so trying the pattern there
+        alone finds what re.sub finds, without a test at every position of the answer
+        (~24 -> ~8 us for 1 KB; tests/redact/test_vault.py compares the two)."""
+        if not text.isascii():
+            return None
+        prefixes = {k.rpartition("_")[0].lower() for k in self._by_token}
+        if not all(p.isascii() for p in prefixes):
+            return None
+        low = text.lower()
+        starts: set[int] = set()
+        for prefix in prefixes:
+            at = low.find(prefix)
+            while at >= 0:
+                starts.add(at)
+                j = at - 1
+                while j >= 0 and low[j] in _ASCII_SPACE:
+                    j -= 1
+                if j >= 0 and low[j] in OPENERS:
+                    starts.add(j)
+                at = low.find(prefix, at + 1)
+        return sorted(starts)
 
 
 class VaultStore(Protocol):
