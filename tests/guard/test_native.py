@@ -124,3 +124,16 @@ def test_a_unit_without_features_scores_the_bias() -> None:
     model = load_model()
     for text in ("", "\x01", " \n "):
         assert model.logits([text], 0)[0] == model.bias == reference_logits(model, [text], 0)[0]
+
+
+def test_the_c_call_refuses_arrays_of_another_type() -> None:
+    """Pointers go to C unchecked by numpy: the type is checked once per array instead."""
+    model = load_model()
+    text = features.prepare(["hello"]).encode("utf-32-le")
+    table = features._word_table().view(np.uint8)
+    with pytest.raises(TypeError, match="float32"):
+        native.logits(
+            text, table, (3,), 18, (True, True), 1, 0, True, model.weights.astype(np.float64), 0.0
+        )
+    with pytest.raises(ValueError, match="multiple of 4"):
+        native.logits(text[:-1], table, (3,), 18, (True, True), 1, 0, True, model.weights, 0.0)

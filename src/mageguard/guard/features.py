@@ -290,7 +290,7 @@ def native_logits(
     if not texts or _native.library() is None:
         return None
     return _native.logits(
-        code_points(texts),
+        prepare(texts).encode("utf-32-le", "surrogatepass"),
         _word_table().view(np.uint8),
         tuple(config.char_ngrams),
         config.bits,

@@ -24,8 +24,6 @@ _I64 = np.ctypeslib.ndpointer(dtype=np.int64, flags="C_CONTIGUOUS")
 _U32 = np.ctypeslib.ndpointer(dtype="<u4", flags="C_CONTIGUOUS")
 _U8 = np.ctypeslib.ndpointer(dtype=np.uint8, flags="C_CONTIGUOUS")
 _I32 = np.ctypeslib.ndpointer(dtype=np.int32, flags="C_CONTIGUOUS")
-_F32 = np.ctypeslib.ndpointer(dtype=np.float32, flags="C_CONTIGUOUS")
-_F64 = np.ctypeslib.ndpointer(dtype=np.float64, flags="C_CONTIGUOUS")
 
 
 @functools.cache
@@ -41,14 +39,36 @@ def library() -> Any | None:
         counts, logits = lib.mg_featurize, lib.mg_logits
     except AttributeError:  # a library built from an older featurize.c
         return None
-    head: list[Any] = [
-        _U32, ctypes.c_int64, _U8, _I32, ctypes.c_int32, ctypes.c_int32,
-        ctypes.c_int32, ctypes.c_int32, ctypes.c_int64, ctypes.c_int64,
-    ]  # fmt: skip
+    ints: list[Any] = [ctypes.c_int32, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32]
+    ints += [ctypes.c_int64, ctypes.c_int64]
     counts.restype = logits.restype = ctypes.c_int64
-    counts.argtypes = [*head, _I64, _I64, _I64, ctypes.c_int64]
-    logits.argtypes = [*head, ctypes.c_int32, _F32, ctypes.c_double, _F64]
+    counts.argtypes = [_U32, ctypes.c_int64, _U8, _I32, *ints, _I64, _I64, _I64, ctypes.c_int64]
+    # the gateway's call: plain pointers (see `logits`)
+    void = ctypes.c_void_p
+    logits.argtypes = [void, ctypes.c_int64, void, void, *ints, ctypes.c_int32, void]
+    logits.argtypes += [ctypes.c_double, void]
     return lib
+
+
+_ADDRESSES: dict[int, tuple[npt.NDArray[Any], int]] = {}
+
+
+def _address(array: npt.NDArray[Any], dtype: type[np.generic]) -> int:
+    """The data address of an array that outlives the call (the word table, a model's
+    weights), found once and kept with a reference to the array, so the id cannot be
+    reused: numpy's checks of each pointer argument cost ~10 us a call, as much as the
+    C work for a short message."""
+    found = _ADDRESSES.get(id(array))
+    if found is None or found[0] is not array:
+        if array.dtype != dtype or not array.flags.c_contiguous:
+            raise TypeError(f"want a C-contiguous {np.dtype(dtype).name} array")
+        found = _ADDRESSES[id(array)] = (array, array.ctypes.data)
+    return found[1]
+
+
+@functools.cache
+def _grams(ngrams: tuple[int, ...]) -> npt.NDArray[np.int32]:
+    return np.asarray(ngrams, dtype=np.int32)
 
 
 def featurize(
@@ -83,7 +103,7 @@ def featurize(
 
 
 def logits(
-    cp32: npt.NDArray[np.uint32],
+    utf32: bytes,
     word_table: npt.NDArray[np.uint8],
     ngrams: tuple[int, ...],
     bits: int,
@@ -94,16 +114,20 @@ def logits(
     weights: npt.NDArray[np.float32],
     bias: float,
 ) -> npt.NDArray[np.float64] | None:
-    """The linear model's logit per unit straight from the code points (one C call in
-    place of the counts and ~15 numpy calls), or None without the C featuriser."""
+    """The linear model's logit per unit straight from the prepared text's UTF-32-LE
+    bytes (one C call in place of the counts and ~15 numpy calls), or None without the
+    C featuriser."""
     lib = library()
     if lib is None:
         return None
+    if len(utf32) % 4:
+        raise ValueError("UTF-32 text of a length that is not a multiple of 4")
     out = np.empty(n_texts + (1 if total > 0 else 0), dtype=np.float64)
+    grams = _grams(ngrams)
     status = lib.mg_logits(
-        np.ascontiguousarray(cp32), len(cp32), word_table, np.asarray(ngrams, dtype=np.int32),
-        len(ngrams), bits, int(words[0]), int(words[1]), n_texts, total, int(sublinear),
-        weights, float(bias), out,
+        utf32, len(utf32) // 4, _address(word_table, np.uint8), _address(grams, np.int32),
+        len(grams), bits, int(words[0]), int(words[1]), n_texts, total, int(sublinear),
+        _address(weights, np.float32), float(bias), out.ctypes.data,
     )  # fmt: skip
     if status < 0:
         raise MemoryError(f"the C featuriser failed ({status})")
