@@ -175,8 +175,8 @@ class HttpUpstream:
     """One upstream base URL with its own pool of kept-alive connections
     (`http1.Http1Client`).
 
-    The client is created on first use, on the running event loop (which does not exist
-    yet when the gateway builds its backends), and again if a later call runs on another.
+    Its connections belong to the event loop of the first call (which does not exist yet
+    when the gateway builds its backends); a call on another loop gets a new pool.
     """
 
     def __init__(
@@ -191,20 +191,22 @@ class HttpUpstream:
         self.base_url = base_url.rstrip("/")
         self._headers = {"User-Agent": _USER_AGENT, **headers}
         self._max_connections = max_connections
-        self._client: tuple[asyncio.AbstractEventLoop, Http1Client] | None = None
         try:  # a bad URL or header stops the gateway at start, not a request later
-            Http1Client(self.base_url, self._headers)
+            self._client = self._new_client()
         except ValueError as exc:
             raise ConfigError(f"backend {backend}: {exc}") from None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop its connections use
+
+    def _new_client(self) -> Http1Client:
+        return Http1Client(self.base_url, self._headers, max_connections=self._max_connections)
 
     def _http(self) -> Http1Client:
         loop = asyncio.get_running_loop()
-        if self._client is None or self._client[0] is not loop:
-            client = Http1Client(
-                self.base_url, self._headers, max_connections=self._max_connections
-            )
-            self._client = (loop, client)
-        return self._client[1]
+        if self._loop is not loop:
+            if self._loop is not None:  # connections belong to their loop: a new pool
+                self._client = self._new_client()
+            self._loop = loop
+        return self._client
 
     async def post_json(self, path: str, body: Mapping[str, Any], timeout: float) -> Any:
         """The decoded JSON answer of a POST, all of it within `timeout` seconds."""
@@ -255,9 +257,7 @@ class HttpUpstream:
                 exchange.finish()  # kept alive only if the body was read to its end
 
     async def close(self) -> None:
-        if self._client is not None:
-            client, self._client = self._client[1], None
-            await client.close()
+        await self._client.close()
 
     def _timeout(self, seconds: float) -> BackendError:
         return BackendError(f"{self.backend}: no answer within {seconds:g} s", status=504)

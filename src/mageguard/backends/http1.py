@@ -268,34 +268,36 @@ class Http1Client:
                 if not conn.usable:  # the server said goodbye while it sat idle
                     conn.close()
                     continue
-                exchange = Exchange(self, conn)
-                try:
-                    await exchange.start(request)
-                    return exchange
-                except _StaleError:
-                    exchange._discard()  # closed while idle: the server never saw it
-                except BaseException:
-                    exchange._discard()
-                    raise
+                exchange = await self._start(conn, request)
+                if exchange is not None:
+                    return exchange  # else closed while idle: the server never saw it
             try:
                 _, conn = await asyncio.get_running_loop().create_connection(
                     _Connection, self.host, self.port, ssl=self._ssl
                 )
             except OSError as exc:
                 raise HttpError(f"cannot connect ({type(exc).__name__})") from None
-            exchange = Exchange(self, conn)
-            try:
-                await exchange.start(request)
-                return exchange
-            except _StaleError:
-                exchange._discard()
-                raise HttpError("the server closed the connection without answering") from None
-            except BaseException:
-                exchange._discard()
-                raise
+            exchange = await self._start(conn, request)
+            if exchange is None:
+                raise HttpError("the server closed the connection without answering")
+            return exchange
         except BaseException:
             self._slots.release()
             raise
+
+    async def _start(self, conn: _Connection, request: bytes) -> Exchange | None:
+        """The exchange with its status and headers read, or None when the connection
+        gave no byte back (closed before the request reached the server)."""
+        exchange = Exchange(self, conn)
+        try:
+            await exchange.start(request)
+        except _StaleError:
+            exchange._discard()
+            return None
+        except BaseException:
+            exchange._discard()
+            raise
+        return exchange
 
     def _release(self, conn: _Connection, keep: bool) -> None:
         """A finished exchange gives back `conn` and the slot `open` took for it."""
