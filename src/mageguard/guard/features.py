@@ -123,11 +123,6 @@ def prepare(texts: Sequence[str]) -> str:
     return " " + " ".join(v.split()) + " "
 
 
-def code_points(texts: Sequence[str]) -> npt.NDArray[np.uint32]:
-    """`prepare(texts)` as the UTF-32 code points both featurisers hash."""
-    return np.frombuffer(prepare(texts).encode("utf-32-le", "surrogatepass"), dtype="<u4")
-
-
 def _mix(z: U64, tmp: U64) -> None:
     """splitmix64's finaliser, in place (every input bit affects every output bit);
     `tmp` (same length) is scratch, so there are no allocations."""
@@ -164,7 +159,8 @@ def featurize(texts: Sequence[str], config: FeatureConfig, total: int = 0) -> Fe
     )
     if not texts:
         return empty
-    cp32 = code_points(texts)
+    norm = prepare(texts)
+    cp32 = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     length = len(cp32)  # >= 2: `norm` starts and ends with a space
     native = _native.featurize(
         cp32,

@@ -92,7 +92,7 @@ def featurize(
     unit = np.empty(cap, dtype=np.int64)
     column = np.empty(cap, dtype=np.int64)
     net = np.empty(cap, dtype=np.int64)
-    grams = np.asarray(ngrams, dtype=np.int32)
+    grams = _grams(ngrams)
     written = lib.mg_featurize(
         np.ascontiguousarray(cp32), length, word_table, grams, len(grams), bits,
         int(words[0]), int(words[1]), n_texts, total, unit, column, net, cap,

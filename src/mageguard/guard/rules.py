@@ -235,23 +235,19 @@ class RuleSet:
                 view_pats.append((i, r.pattern, _VIEW_FLAGS))
         self._view_db = _cached(view_pats, RULES_FILE) if view_pats else None
         self._raw_db = _cached(raw_pats, RULES_FILE) if raw_pats else None
-        self._view_scratch = hyperscan.Scratch(self._view_db) if self._view_db else None
-        self._raw_scratch = hyperscan.Scratch(self._raw_db) if self._raw_db else None
         self._local = threading.local()
 
-    def _own(self, scratch: Any) -> Any:
-        """This thread's clone of `scratch` (hyperscan scratch space is per thread), made
-        once: a new clone per call (as before) put every scan's working memory in cold
-        cache lines."""
-        mine: dict[int, Any] | None = getattr(self._local, "scratch", None)
-        if mine is None:
-            mine = self._local.scratch = {}
-        found = mine.get(id(scratch))
-        if found is None:
-            found = mine[id(scratch)] = scratch.clone()
-        return found
+    def _scratch(self, name: str, db: Any) -> Any:
+        """This thread's scratch space for `db` (hyperscan's is per thread), made once, as
+        the redaction scanner's (detectors/scanner.py): a new one per call put every
+        scan's working memory in cold cache lines."""
+        scratch = getattr(self._local, name, None)
+        if scratch is None:
+            scratch = hyperscan.Scratch(db)
+            setattr(self._local, name, scratch)
+        return scratch
 
-    def _run(self, db: Any, scratch: Any, data: bytes) -> list[tuple[int, int, int]]:
+    def _run(self, db: Any, name: str, data: bytes) -> list[tuple[int, int, int]]:
         """(rule index, start, end) byte ranges of the matches in `data`."""
         ends: list[tuple[int, int]] = []
 
@@ -261,7 +257,7 @@ class RuleSet:
 
         if data:
             with contextlib.suppress(hyperscan.ScanTerminated):
-                db.scan(data, match_event_handler=on_match, scratch=self._own(scratch))
+                db.scan(data, match_event_handler=on_match, scratch=self._scratch(name, db))
         found: list[tuple[int, int, int]] = []
         covered: dict[int, int] = {}  # rule -> end of the last span found for it
         for idx, end in ends:
@@ -288,7 +284,7 @@ class RuleSet:
         data = v.text.encode("utf-8")
         conv = _char_offsets(data, len(v.text))
         hits = []
-        for idx, f, t in self._run(self._view_db, self._view_scratch, data):
+        for idx, f, t in self._run(self._view_db, "view", data):
             s, e = v.span(*conv(f, t))
             rule = self.rules[idx]
             hits.append(RuleHit(s, e, rule.id, rule.score))
@@ -303,7 +299,7 @@ class RuleSet:
             data = text.encode("utf-8", "surrogatepass")
             conv = _char_offsets(data, len(text))
             fired_decoders: set[int] = set()
-            for idx, f, t in self._run(self._raw_db, self._raw_scratch, data):
+            for idx, f, t in self._run(self._raw_db, "raw", data):
                 if idx in self._decoders:
                     fired_decoders.add(idx)
                     continue
