@@ -11,7 +11,9 @@ front (uvicorn) is left out: gateway_bench.py measures it.
     .venv/bin/python bench/gateway_stages.py [--requests 2000] [--no-guard] [--repeat 3]
         [--profile N]
 
-Prints µs of CPU per request for each stage, the sum, and the whole `chat` call.
+Prints µs of CPU per request for each stage, the sum, the whole `chat` call and the page
+faults per request (a table allocated per call and returned to the OS shows up there).
+With --profile, CALLEES='regex' also prints what the matching functions call.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import asyncio
 import gc
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -129,15 +132,18 @@ async def run(args: argparse.Namespace, stub_url: str) -> None:
         totals.clear()
         inner.clear()
         gc.collect()
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         p0, t0 = time.process_time_ns(), _clock()
         for _ in range(args.requests):
             await one()
         whole = (_clock() - t0) / args.requests / 1000
+        faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / args.requests
         process = (time.process_time_ns() - p0) / args.requests / 1000
         row = {k: v / args.requests / 1000 for k, v in totals.items()}
         row["(sum of stages)"] = sum(row.values())
         row["chat, request thread"] = whole
         row["chat, whole process"] = process
+        row["page faults per request"] = faults
         row.update({f"  {k}": v / args.requests / 1000 for k, v in inner.items()})
         rows.append(row)
     if args.profile:  # where the time goes inside the steps (cProfile: ~2x slower, a guide)
@@ -152,6 +158,8 @@ async def run(args: argparse.Namespace, stub_url: str) -> None:
         stats = pstats.Stats(profiler).sort_stats("tottime")
         stats.print_stats(args.profile)
         stats.print_callers(r"method 'scan' of|method 'sub' of|method 'finditer'")
+        if os.environ.get("CALLEES"):
+            stats.print_callees(os.environ["CALLEES"])
     await close_gateway(gateway)
     print(
         f"µs of CPU per request, {args.requests} requests x {args.repeat} "

@@ -120,6 +120,18 @@ def test_fused_logits_follow_the_feature_configuration(config: FeatureConfig) ->
         )
 
 
+@pytest.mark.parametrize("repeat", [1, 2, 255, 256, 257, 3000])
+def test_counts_past_the_damping_table_are_damped_the_same(repeat: int) -> None:
+    """Counts below 256 are damped from a table, larger ones by log1p itself: a text that
+    repeats one n-gram (and one word) `repeat` times lands on both sides of that edge."""
+    model = load_model()
+    texts = ["ab " * repeat, "ignore " * repeat + "the rules", "x"]
+    for total in (0, 3):
+        np.testing.assert_allclose(
+            model.logits(texts, total), reference_logits(model, texts, total), rtol=1e-12
+        )
+
+
 def test_a_unit_without_features_scores_the_bias() -> None:
     model = load_model()
     for text in ("", "\x01", " \n "):
