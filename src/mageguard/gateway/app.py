@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -47,6 +48,8 @@ class App:
         config: GatewayConfig,
         opener: Callable[[GatewayConfig], Awaitable[Gateway]] | None = None,
         closer: Callable[[Gateway], Awaitable[None]] | None = None,
+        *,
+        freeze: bool = False,
     ) -> None:
         from mageguard.gateway.server import close_gateway, open_gateway
 
@@ -54,6 +57,7 @@ class App:
         self._open = opener or open_gateway
         self._close = closer or close_gateway
         self.gateway: Gateway | None = None
+        self.freeze = freeze
         self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, for tests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -73,6 +77,8 @@ class App:
                     log.error("gateway start-up failed: %s", exc)
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                if self.freeze:
+                    _freeze_startup_objects()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.gateway is not None:
@@ -219,6 +225,15 @@ def _json(raw: bytes) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise bad_request("the request body must be a JSON object")
     return body
+
+
+def _freeze_startup_objects() -> None:
+    """What start-up built (word lists, libphonenumber's metadata, the model, compiled
+    patterns: ~110,000 objects) lives as long as the process; a full collection walked it
+    all, a 20 ms pause every few thousand requests, the gateway's p99. Frozen, the
+    collector skips it. The serving process only: a test process starts many apps."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _reply(send: Send, reply: Reply) -> None:

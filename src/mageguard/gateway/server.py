@@ -109,7 +109,7 @@ def serve(config: GatewayConfig, *, log_level: str = "info") -> None:
     from mageguard.gateway.app import App
 
     uvicorn.run(
-        App(config),
+        App(config, freeze=True),
         host=config.host,
         port=config.port,
         log_level=log_level,
