@@ -134,8 +134,8 @@ async def run(args: argparse.Namespace, stub_url: str) -> None:
         gc.collect()
         f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         p0, t0 = time.process_time_ns(), _clock()
-        for _ in range(args.requests):
-            await one()
+        for _ in range(args.requests // args.concurrency):
+            await asyncio.gather(*(one() for _ in range(args.concurrency)))
         whole = (_clock() - t0) / args.requests / 1000
         faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / args.requests
         process = (time.process_time_ns() - p0) / args.requests / 1000
@@ -175,6 +175,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-guard", action="store_true", help="the guard-off configuration")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="requests in flight at once (as wrk's connections): steps interleave at awaits",
+    )
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="then print cProfile's top N"
     )

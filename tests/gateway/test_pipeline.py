@@ -1,0 +1,92 @@
+"""The pipeline's order across requests: requests in flight together take each guarding
+step in turn (all guards, then all redactions, then all output checks), so a step's code
+and data stay warm; each request still goes through every step, in order."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+
+from mageguard.gateway.pipeline import Reply
+from mageguard.gateway.protocols.openai import ChatCompletions
+from tests.helpers.gateway import RunningGateway
+
+PATH = "/v1/chat/completions"
+
+
+def body(text: str) -> dict[str, Any]:
+    return {"model": "local-model", "messages": [{"role": "user", "content": text}]}
+
+
+def spy(gateway: Any, names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(step, the request's text) in the order the steps ran."""
+    seen: list[tuple[str, str]] = []
+    for name in names:
+        real = getattr(gateway, name)
+
+        def step(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            if _name == "validate":
+                seen.append((_name, args[2].request.messages[-1].content))
+            else:
+                seen.append((_name, args[2][-1]))
+            return _real(*args, **kwargs)
+
+        setattr(gateway, name, step)
+    return seen
+
+
+def chat_all(gw: RunningGateway, key: str, texts: list[str]) -> list[Any]:
+    headers = {"authorization": f"Bearer {key}"}
+    gateway = gw.gateway
+
+    async def all_at_once() -> list[Any]:
+        return await asyncio.gather(
+            *(gateway.chat(PATH, ChatCompletions(), headers, body(t), 100) for t in texts)
+        )
+
+    return asyncio.run_coroutine_threadsafe(all_at_once(), gw.loop).result(timeout=30)
+
+
+def test_requests_in_flight_together_take_each_step_in_turn(
+    gateway: RunningGateway, acme_key: str
+) -> None:
+    """The first of a burst has nobody to make way for: it runs until it waits on its
+    backend. The others, arriving while it is in flight, are guarded one after another,
+    then redacted one after another."""
+    seen = spy(gateway.gateway, ("validate", "redact"))
+    texts = [f"Where is parcel {n}?" for n in range(4)]
+    replies = chat_all(gateway, acme_key, texts)
+    assert [r.status for r in replies] == [200] * 4
+    assert [s for s, _ in seen] == ["validate", "redact"] + ["validate"] * 3 + ["redact"] * 3
+    # every request went through both steps, its own text through each
+    assert sorted(t for s, t in seen if s == "validate") == sorted(texts)
+    assert sorted(t for s, t in seen if s == "redact") == sorted(texts)
+    for reply, text in zip(replies, texts, strict=True):
+        assert isinstance(reply, Reply)
+        assert orjson.loads(reply.body)["choices"][0]["message"]["content"] == f"echo: {text}"
+
+
+def test_a_request_alone_runs_its_steps_straight_through(
+    gateway: RunningGateway, acme_key: str
+) -> None:
+    seen = spy(gateway.gateway, ("validate", "redact"))
+    chat_all(gateway, acme_key, ["Where is parcel 7?"])
+    chat_all(gateway, acme_key, ["Where is parcel 8?"])
+    assert seen == [
+        ("validate", "Where is parcel 7?"),
+        ("redact", "Where is parcel 7?"),
+        ("validate", "Where is parcel 8?"),
+        ("redact", "Where is parcel 8?"),
+    ]
+
+
+def test_refused_and_failed_requests_leave_the_count_of_requests_in_flight(
+    gateway: RunningGateway, acme_key: str
+) -> None:
+    replies = chat_all(gateway, acme_key, ["fine", "fine too"])
+    refused = chat_all(gateway, "not-a-key", ["anything"])
+    assert [r.status for r in replies] == [200, 200]
+    assert refused[0].status == 401
+    assert gateway.gateway._in_flight == 0
