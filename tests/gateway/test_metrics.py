@@ -59,3 +59,17 @@ def test_requests_and_redactions_are_counted_without_content(gateway: RunningGat
 def test_health_and_readiness(gateway: RunningGateway) -> None:
     assert httpx.get(f"{gateway.url}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{gateway.url}/readyz").json() == {"status": "ready"}
+
+
+def test_a_labelled_child_is_made_once_and_counts_in_the_scrape() -> None:
+    from mageguard.gateway.metrics import Metrics
+
+    metrics = Metrics()
+    first = metrics.child(metrics.redacted, "acme", "EMAIL")
+    assert metrics.child(metrics.redacted, "acme", "EMAIL") is first
+    assert metrics.child(metrics.redacted, "globex", "EMAIL") is not first
+    first.inc(2)
+    metrics.child(metrics.redacted, "acme", "EMAIL").inc()
+    scraped = metrics.render().decode()
+    assert 'mageguard_redacted_entities_total{entity="EMAIL",tenant="acme"} 3.0' in scraped
+    assert 'mageguard_redacted_entities_total{entity="EMAIL",tenant="globex"} 0.0' in scraped

@@ -250,7 +250,7 @@ class Gateway:
                 worst = max(worst, self._injection_score(m.content))
         ctx.injection_score = round(worst, 4)
         if worst >= threshold:
-            self.metrics.injections.labels(ctx.tenant, ctx.surface).inc()
+            self.metrics.child(self.metrics.injections, ctx.tenant, ctx.surface).inc()
             raise GatewayError(
                 400,
                 "prompt_injection",
@@ -288,7 +288,7 @@ class Gateway:
                 )
             out.append(result.text)
         for entity, n in ctx.entities.items():
-            self.metrics.redacted.labels(ctx.tenant, entity).inc(n)
+            self.metrics.child(self.metrics.redacted, ctx.tenant, entity).inc(n)
         return out
 
     def categories(self, ctx: Ctx) -> dict[str, int]:
@@ -558,14 +558,16 @@ class Gateway:
         breaker = self.router.breakers.get(spec.id)
         if breaker is not None:
             breaker.failure(time.monotonic())
-            self.metrics.breaker_open.labels(spec.id).set(1 if breaker.state == "open" else 0)
-        self.metrics.fallbacks.labels(spec.id).inc()
+            self.metrics.child(self.metrics.breaker_open, spec.id).set(
+                1 if breaker.state == "open" else 0
+            )
+        self.metrics.child(self.metrics.fallbacks, spec.id).inc()
 
     def _withhold(self, ctx: Ctx, findings: Sequence[OutputFinding]) -> str:
         kinds = sorted({f.kind for f in findings})
         ctx.decision, ctx.reason = "blocked", "output_" + "_".join(kinds)
         for kind in kinds:
-            self.metrics.output_blocks.labels(ctx.tenant, kind).inc()
+            self.metrics.child(self.metrics.output_blocks, ctx.tenant, kind).inc()
         return WITHHELD
 
     # ------------------------------------------------------------------ streaming
@@ -794,10 +796,11 @@ class Gateway:
         try:
             self.auditor.record(event)
         finally:
-            self.metrics.requests.labels(
-                ctx.tenant, ctx.surface, ctx.endpoint, ctx.backend, ctx.decision
+            metrics = self.metrics
+            metrics.child(
+                metrics.requests, ctx.tenant, ctx.surface, ctx.endpoint, ctx.backend, ctx.decision
             ).inc()
-            self.metrics.latency.labels(ctx.endpoint, ctx.backend).observe(latency)
+            metrics.child(metrics.latency, ctx.endpoint, ctx.backend).observe(latency)
 
     def _error(
         self, ctx: Ctx, dialect: Dialect, error: GatewayError, decision: str = "refused"
