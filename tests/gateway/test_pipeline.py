@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 import orjson
+import pytest
 
 from mageguard.gateway.pipeline import Reply
 from mageguard.gateway.protocols.openai import ChatCompletions
@@ -90,3 +91,33 @@ def test_refused_and_failed_requests_leave_the_count_of_requests_in_flight(
     assert [r.status for r in replies] == [200, 200]
     assert refused[0].status == 401
     assert gateway.gateway._in_flight == 0
+
+
+def test_requests_in_flight_together_are_analysed_detector_by_detector(
+    gateway: RunningGateway, acme_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the redaction's detectors too: each detector (or group sharing one scan)
+    runs for every waiting request before the next one does."""
+    redactor = gateway.gateway.tenants.by_id["acme"].redactor
+    ran: list[tuple[int, str]] = []  # (the detector's place, the text)
+    for place, detector in enumerate(redactor.detectors):
+
+        def detect(text: str, _real: Any = detector.detect, _place: int = place) -> Any:
+            ran.append((_place, text))
+            return _real(text)
+
+        monkeypatch.setattr(detector, "detect", detect)
+    texts = [f"Jane Miller (jane{n}@example.com) asks where parcel {n} is" for n in range(4)]
+    replies = chat_all(gateway, acme_key, texts)
+    assert [r.status for r in replies] == [200] * 4
+    # detectors sharing one scan run back to back: they make one step
+    step, steps = 0, []
+    for pause in redactor._pauses:
+        steps.append(step)
+        step += pause
+    assert steps == [0, 1, 1, 1, 2, 3]  # patterns | phone, address, person | dictionary | amounts
+    first = [p for p, t in ran if t == texts[0]]
+    assert first == list(range(len(steps)))  # alone when it started: straight through
+    others = [steps[p] for p, t in ran if t != texts[0]]
+    assert others == sorted(others)  # the others: one step for all, then the next
+    assert len(others) == 3 * len(steps)

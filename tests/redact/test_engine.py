@@ -163,3 +163,80 @@ def test_remembered_spans_are_the_spans_a_fresh_analysis_gives(parts: list[str])
     text = "".join(parts)
     r = redactor()
     assert r.analyze(text) == r.analyze(text) == redactor()._analyze(text)
+
+
+# ---------------------------------------------------------------- analysis, step by step
+
+
+class Sharing(EmailsAndCards):
+    """Detectors that share one scan (a memo of the last text scanned) must run back to
+    back: analysis does not pause between them."""
+
+    def __init__(self, scanner: object) -> None:
+        self.scanner = scanner
+
+
+def test_the_analysis_pauses_between_detectors_but_not_after_the_last() -> None:
+    r = Redactor(detectors=[EmailsAndCards(), EmailsAndCards()], dictionary=DICTIONARY)
+    # two detectors, the dictionary, the amounts: three pauses between four
+    assert sum(1 for _ in r.analysis("write to ana@x.io about 24-MB01")) == 3
+
+
+def test_the_analysis_does_not_pause_between_detectors_that_share_a_scan() -> None:
+    one, other = object(), object()
+    r = Redactor(detectors=[Sharing(one), Sharing(one), Sharing(other)])
+    # [one, one] | [other] | amounts
+    assert sum(1 for _ in r.analysis("write to ana@x.io")) == 2
+
+
+def test_the_builtin_detectors_pause_only_between_scans() -> None:
+    from mageguard.redact.detectors.builtin import builtin_detectors
+
+    r = Redactor(dictionary=DICTIONARY)
+    kinds = [type(d).__name__ for d in r.detectors]
+    assert kinds == [
+        "PatternDetector",
+        "PhoneDetector",
+        "AddressDetector",
+        "PersonDetector",
+        "DictionaryDetector",
+        "AmountDetector",
+    ]
+    assert builtin_detectors()[1].scanner is builtin_detectors()[3].scanner  # type: ignore[attr-defined]
+    assert r._pauses == (True, False, False, True, True, False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["a@b.io ", "4111111111111111 ", "24-MB01 ", "$12.50 ", "x "])))
+def test_an_analysis_run_to_its_end_is_remembered_as_analyze_would_find_it(
+    parts: list[str],
+) -> None:
+    text = "".join(parts)
+    r = redactor()
+    for _ in r.analysis(text):
+        pass
+    r.detectors = ()  # what redact() finds now can only be what the analysis remembered
+    assert r.analyze(text) == redactor().analyze(text)
+
+
+def test_a_text_already_analysed_is_not_analysed_again_step_by_step() -> None:
+    detector = Counting()
+    r = Redactor(detectors=[detector])
+    r.redact("write to ana@x.io")
+    assert list(r.analysis("write to ana@x.io")) == []
+    assert detector.calls == 1
+
+
+def test_an_analysis_overtaken_by_a_new_policy_is_not_remembered() -> None:
+    """A policy replaced while the analysis paused: its spans were filtered under the
+    old policy's floor, so they must not be taken for the new policy's."""
+    detector = Counting()
+    r = Redactor(detectors=[detector, EmailsAndCards()])
+    steps = r.analysis("card 4111111111111111 please")
+    next(steps)
+    r.policy = Policy.from_mapping({"min_score": 0.95})
+    r.analyze("another request, under the new policy")
+    for _ in steps:
+        pass
+    assert r.redact("card 4111111111111111 please").spans == ()  # analysed again, new floor
+    assert detector.calls == 3

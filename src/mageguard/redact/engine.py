@@ -11,7 +11,7 @@ policy's operators, and say whether the request must be refused.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mageguard.redact.detectors.amounts import AmountDetector
@@ -76,6 +76,13 @@ class Redactor:
             found.append(DictionaryDetector(dictionary))  # its terms include the cost values
         found.append(AmountDetector())
         self.detectors: tuple[Detector, ...] = tuple(found)
+        # where `analysis` pauses: between detectors, but not between two that share a
+        # scanner (another request's text would replace its memo of the last text scanned)
+        shared = [getattr(d, "scanner", None) for d in self.detectors]
+        self._pauses = tuple(
+            i + 1 < len(shared) and (shared[i] is None or shared[i] is not shared[i + 1])
+            for i in range(len(shared))
+        )
         self.hash_key = hash_key
         # surface -> (the policy it was made for, entity -> operator)
         self._operator_cache: dict[str | None, tuple[Policy, dict[str, Operator]]] = {}
@@ -91,28 +98,63 @@ class Redactor:
         redacts it has redacted before. Only offsets and entity names are kept (a Span
         holds no value), under a 16-byte hash of the text. Two generations of REMEMBERED
         texts: when the newer is full the older is dropped, so a text in use stays."""
+        key, found = self._recall(text)
+        if found is None:
+            found = self._remember(key, self.policy, self._analyze(text))
+        return list(found)
+
+    def analysis(self, text: str) -> Iterator[None]:
+        """`analyze(text)` one step at a time: it pauses after each detector (after each
+        group of detectors that share one scan), and once exhausted the spans are
+        remembered, so `redact(text)` only looks them up. A server with several requests
+        in flight runs one step for all of them before the next, and each detector's
+        code, word lists and hyperscan database stay in the CPU's caches. Nothing is
+        remembered if the policy was replaced meanwhile."""
+        key, found = self._recall(text)
+        if found is not None:
+            return
+        policy = self.policy
+        spans: list[Span] = []
+        for detector, pause in zip(self.detectors, self._pauses, strict=True):
+            spans.extend(detector.detect(text))
+            if pause:
+                yield
+        self._remember(key, policy, self._resolve(spans, policy))
+
+    def _recall(self, text: str) -> tuple[bytes, tuple[Span, ...] | None]:
         policy, new, old = self._seen
         if policy is not self.policy:
-            policy, new, old = self._seen = (self.policy, {}, {})
+            self._seen = (self.policy, {}, {})
+            new = old = {}
         key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         found = new.get(key)
         if found is None:
             found = old.get(key)
-            if found is None:
-                found = tuple(self._analyze(text))
+            if found is not None:
+                self._remember(key, self.policy, found)
+        return key, found
+
+    def _remember(self, key: bytes, policy: Policy, spans: Sequence[Span]) -> tuple[Span, ...]:
+        found = tuple(spans)
+        current, new, _ = self._seen
+        if current is policy and policy is self.policy:
             if len(new) >= REMEMBERED:
                 self._seen = (policy, {}, new)
                 new = self._seen[1]
             new[key] = found
-        return list(found)
+        return found
 
     def _analyze(self, text: str) -> list[Span]:
         spans: list[Span] = []
         for detector in self.detectors:
             spans.extend(detector.detect(text))
+        return self._resolve(spans, self.policy)
+
+    @staticmethod
+    def _resolve(spans: list[Span], policy: Policy) -> list[Span]:
         if not spans:
             return spans
-        floor, disabled = self.policy.min_score, self.policy.disabled
+        floor, disabled = policy.min_score, policy.disabled
         return resolve_overlaps([s for s in spans if s.score >= floor and s.entity not in disabled])
 
     def redact(

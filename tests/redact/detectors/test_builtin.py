@@ -45,7 +45,7 @@ def test_builtin_detectors_cover_exactly_our_entities() -> None:
 
 
 def test_every_trigger_compiles_into_hyperscan() -> None:
-    scanner = builtin_detectors()[0]._scanner  # type: ignore[attr-defined]
+    scanner = builtin_detectors()[0].scanner  # type: ignore[attr-defined]
     scanner.scan("x")
     assert scanner.fallback_keys == ()
 

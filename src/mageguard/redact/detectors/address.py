@@ -92,7 +92,7 @@ def triggers() -> list[Trigger]:
 class AddressDetector:
     def __init__(self, scanner: Scanner | None = None) -> None:
         self._cfg = load_config()
-        self._scanner = scanner or Scanner(triggers())
+        self.scanner = scanner or Scanner(triggers())
 
     @property
     def name(self) -> str:
@@ -105,7 +105,7 @@ class AddressDetector:
     def detect(self, text: str) -> list[Span]:
         if not text:
             return []
-        hits = self._scanner.scan(text)
+        hits = self.scanner.scan(text)
         n = len(text)
         before, after = self._cfg.window
         found: list[tuple[int, int]] = []

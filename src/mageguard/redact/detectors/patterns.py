@@ -263,7 +263,7 @@ class PatternDetector:
         self, scanner: Scanner | None = None, specs: Sequence[PatternSpec] | None = None
     ) -> None:
         self._specs = tuple(load_specs() if specs is None else specs)
-        self._scanner = scanner or Scanner(triggers(self._specs))
+        self.scanner = scanner or Scanner(triggers(self._specs))
         # which specs a trigger key can wake up (lazy context keys wake nobody: their
         # pattern has a trigger of its own); specs that also look around other entities'
         # spans are always visited (cheaply) in order
@@ -286,7 +286,7 @@ class PatternDetector:
     def detect(self, text: str) -> list[Span]:
         if not text:
             return []
-        hits = self._scanner.scan(text)
+        hits = self.scanner.scan(text)
         active: set[int] = set()
         by_key = self._by_key
         for key in hits:

@@ -140,7 +140,7 @@ def triggers() -> list[Trigger]:
 class PersonDetector:
     def __init__(self, scanner: Scanner | None = None) -> None:
         self._cfg = load_config()
-        self._scanner = scanner or Scanner(triggers())
+        self.scanner = scanner or Scanner(triggers())
 
     @property
     def name(self) -> str:
@@ -153,7 +153,7 @@ class PersonDetector:
     def detect(self, text: str) -> list[Span]:
         if not text:
             return []
-        hits = self._scanner.scan(text)
+        hits = self.scanner.scan(text)
         found: dict[tuple[int, int], float] = {}
         lex: Lexicon | None = None
         for kind in ("honorific", "strong", "signoff"):

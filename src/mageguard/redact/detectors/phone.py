@@ -129,7 +129,7 @@ def verdict(candidate: str, regions: tuple[str, ...]) -> int:
 class PhoneDetector:
     def __init__(self, scanner: Scanner | None = None, config: PhoneConfig | None = None) -> None:
         self._cfg = config or load_config()
-        self._scanner = scanner or Scanner(triggers())
+        self.scanner = scanner or Scanner(triggers())
 
     @property
     def name(self) -> str:
@@ -142,7 +142,7 @@ class PhoneDetector:
     def detect(self, text: str) -> list[Span]:
         if not text:
             return []
-        hits = self._scanner.scan(text)
+        hits = self.scanner.scan(text)
         ends = [e for _, e in hits.get(_KEY)]
         if not ends:
             return []
