@@ -82,6 +82,7 @@ async def run(args: argparse.Namespace, stub_url: str) -> None:
         (InjectionGuard, "score"),
         (RuleSet, "scan"),
         (LinearModel, "score_text"),
+        (LinearModel, "max_prob"),
         (Redactor, "redact"),
         (Redactor, "analyze"),
         (Scanner, "scan"),
