@@ -112,7 +112,7 @@ def test_requests_in_flight_together_are_analysed_detector_by_detector(
     assert [r.status for r in replies] == [200] * 4
     # detectors sharing one scan run back to back: they make one step
     step, steps = 0, []
-    for pause in redactor._pauses:
+    for pause in redactor.pauses(redactor.detectors):
         steps.append(step)
         step += pause
     assert steps == [0, 1, 1, 1, 2, 3]  # patterns | phone, address, person | dictionary | amounts

@@ -203,7 +203,7 @@ def test_the_builtin_detectors_pause_only_between_scans() -> None:
         "AmountDetector",
     ]
     assert builtin_detectors()[1].scanner is builtin_detectors()[3].scanner  # type: ignore[attr-defined]
-    assert r._pauses == (True, False, False, True, True, False)
+    assert r.pauses(r.detectors) == (True, False, False, True, True, False)
 
 
 @settings(max_examples=60, deadline=None)
@@ -240,3 +240,11 @@ def test_an_analysis_overtaken_by_a_new_policy_is_not_remembered() -> None:
         pass
     assert r.redact("card 4111111111111111 please").spans == ()  # analysed again, new floor
     assert detector.calls == 3
+
+
+def test_detectors_replaced_after_construction_are_stepped_through_too() -> None:
+    r = redactor()
+    r.detectors = (EmailsAndCards(),)
+    assert list(r.analysis("write to ana@x.io")) == []  # one detector: nothing to pause between
+    r.detectors = ()  # only what the analysis remembered is left to find
+    assert [s.entity for s in r.analyze("write to ana@x.io")] == ["EMAIL"]

@@ -76,13 +76,6 @@ class Redactor:
             found.append(DictionaryDetector(dictionary))  # its terms include the cost values
         found.append(AmountDetector())
         self.detectors: tuple[Detector, ...] = tuple(found)
-        # where `analysis` pauses: between detectors, but not between two that share a
-        # scanner (another request's text would replace its memo of the last text scanned)
-        shared = [getattr(d, "scanner", None) for d in self.detectors]
-        self._pauses = tuple(
-            i + 1 < len(shared) and (shared[i] is None or shared[i] is not shared[i + 1])
-            for i in range(len(shared))
-        )
         self.hash_key = hash_key
         # surface -> (the policy it was made for, entity -> operator)
         self._operator_cache: dict[str | None, tuple[Policy, dict[str, Operator]]] = {}
@@ -113,13 +106,24 @@ class Redactor:
         key, found = self._recall(text)
         if found is not None:
             return
-        policy = self.policy
+        policy, detectors = self.policy, self.detectors
         spans: list[Span] = []
-        for detector, pause in zip(self.detectors, self._pauses, strict=True):
+        for detector, pause in zip(detectors, self.pauses(detectors), strict=True):
             spans.extend(detector.detect(text))
             if pause:
                 yield
         self._remember(key, policy, self._resolve(spans, policy))
+
+    @staticmethod
+    def pauses(detectors: Sequence[Detector]) -> tuple[bool, ...]:
+        """After which of `detectors` `analysis` pauses: between detectors, but not after
+        the last, nor between two that share a scanner (another request's text would
+        replace its memo of the last text scanned)."""
+        shared = [getattr(d, "scanner", None) for d in detectors]
+        return tuple(
+            i + 1 < len(shared) and (shared[i] is None or shared[i] is not shared[i + 1])
+            for i in range(len(shared))
+        )
 
     def _recall(self, text: str) -> tuple[bytes, tuple[Span, ...] | None]:
         policy, new, old = self._seen
