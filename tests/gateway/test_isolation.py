@@ -4,14 +4,17 @@ anything does."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
+import orjson
 import pytest
 
+from mageguard.gateway.protocols.openai import ChatCompletions
 from tests.helpers.gateway import (
     CHECKOUT_KEY,
     KEYS,
@@ -133,3 +136,40 @@ def test_tenant_keys_cannot_change_flags(gateway: RunningGateway) -> None:
             f"{gateway.url}/admin/flags", json=flag, headers={"Authorization": f"Bearer {key}"}
         )
         assert r.status_code == 401
+
+
+def test_interleaved_requests_of_two_tenants_keep_their_own_values(
+    gateway: RunningGateway, stub_upstream: Any
+) -> None:
+    """Requests in flight together take their steps in turn, detector by detector
+    (pipeline.py): two tenants' requests interleaved in one burst. Each caller gets its
+    own values back, nothing raw reaches the backend, and no tenant's terms leak."""
+    gw = gateway.gateway
+    asks = []
+    for n in range(6):
+        tenant = "acme" if n % 2 == 0 else "globex"
+        sku = "LMN-TRAIL-42" if tenant == "acme" else "GBX-HYPER-9"
+        asks.append((tenant, f"Customer c{n}.{tenant}@mail.example asks whether {sku} ships"))
+
+    async def burst() -> list[Any]:
+        return await asyncio.gather(
+            *(
+                gw.chat(
+                    "/v1/chat/completions",
+                    ChatCompletions(),
+                    {"authorization": f"Bearer {KEYS[tenant]}"},
+                    {"model": "local-model", "messages": [{"role": "user", "content": text}]},
+                    100,
+                )
+                for tenant, text in asks
+            )
+        )
+
+    replies = asyncio.run_coroutine_threadsafe(burst(), gateway.loop).result(timeout=30)
+    for reply, (_, text) in zip(replies, asks, strict=True):
+        assert reply.status == 200
+        assert orjson.loads(reply.body)["choices"][0]["message"]["content"] == f"echo: {text}"
+    upstream = str(stub_upstream.requests)
+    for _, text in asks:
+        assert text.split()[1] not in upstream  # the e-mail
+    assert "LMN-TRAIL-42" not in upstream and "GBX-HYPER-9" not in upstream
