@@ -22,7 +22,8 @@ def unfrozen() -> Iterator[None]:
 
 
 def start(app: App) -> list[dict[str, Any]]:
-    """Run the lifespan start-up and shut-down; what the app sent back."""
+    """Run the lifespan start-up (and the shut-down once it completed); what the app sent
+    back, with the freeze count when start-up completed."""
     incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     sent: list[dict[str, Any]] = []
 
@@ -65,19 +66,7 @@ def test_a_failed_start_freezes_nothing(unfrozen: None) -> None:
     async def broken(config: Any) -> Any:
         raise RuntimeError("the audit store cannot be opened")
 
-    incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    async def main() -> None:
-        await incoming.put({"type": "lifespan.startup"})
-        await App(gateway_config.load(None, audit_only=True), broken, _closed, freeze=True)(
-            {"type": "lifespan"}, incoming.get, send
-        )
-
-    asyncio.run(main())
+    sent = start(App(gateway_config.load(None, audit_only=True), broken, _closed, freeze=True))
     assert sent == [
         {"type": "lifespan.startup.failed", "message": "the audit store cannot be opened"}
     ]

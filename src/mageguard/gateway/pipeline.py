@@ -277,13 +277,18 @@ class Gateway:
 
     async def analyze(self, caller: Caller, texts: Sequence[str]) -> None:
         """The redactor's analysis of `texts`, detector by detector, making way for the
-        other requests in flight between detectors (see _in_flight); `redact` then finds
-        the spans remembered. Texts already analysed cost a hash each."""
+        other requests in flight before and between detectors; `redact` then finds the
+        spans remembered. Texts already analysed cost a hash each."""
+        await self._make_way()
         redactor = caller.tenant.redactor
         for text in texts:
             for _ in redactor.analysis(text):
-                if self._in_flight > 1:
-                    await asyncio.sleep(0)
+                await self._make_way()
+
+    async def _make_way(self) -> None:
+        """Let the other requests in flight take this step first (see _in_flight)."""
+        if self._in_flight > 1:
+            await asyncio.sleep(0)
 
     def redact(self, ctx: Ctx, caller: Caller, texts: Sequence[str], vault: Vault) -> list[str]:
         redactor = caller.tenant.redactor
@@ -415,13 +420,11 @@ class Gateway:
             parsed = dialect.parse(body, self.config.max_output_tokens)
             parsed = self._substitute_model(ctx, caller, parsed, embeddings=False)
             ctx.model, ctx.stream = parsed.request.model, parsed.stream
-            if self._in_flight > 1:
-                await asyncio.sleep(0)  # step by step across requests: see _in_flight
+            await self._make_way()
             self.validate(ctx, caller, parsed)
             vault, conversation = await self._vault(caller, headers)
             contents = [m.content for m in parsed.request.messages]
-            if self._in_flight > 1:
-                await asyncio.sleep(0)
+            if self._in_flight > 1:  # alone, redact() analyses in one go
                 await self.analyze(caller, contents)
             texts = self.redact(ctx, caller, contents, vault)
             messages = [
@@ -439,8 +442,7 @@ class Gateway:
                     ctx, caller, dialect, parsed, request, chain, vault, check
                 )
             result, spec = await self._call(ctx, request, chain)
-            if self._in_flight > 1:
-                await asyncio.sleep(0)
+            await self._make_way()
             findings = check(result.text)
             if findings:
                 text, finish = self._withhold(ctx, findings), "content_filter"
