@@ -148,6 +148,7 @@ class GatewayConfig:
     guard_enabled: bool = True
     guard_threshold: float | None = None
     canary: bool = True
+    guard_beside_local_call: bool = True  # see Gateway._beside_guard
     max_body_bytes: int = 1 << 20
     max_messages: int = 256
     max_input_chars: int = 200_000
@@ -316,6 +317,7 @@ def from_mapping(
         guard_enabled=bool(guard.get("enabled", True)),
         guard_threshold=guard.get("threshold"),
         canary=bool(guard.get("canary", True)),
+        guard_beside_local_call=bool(guard.get("beside_local_call", True)),
         max_body_bytes=int(limits.get("max_body_bytes", 1 << 20)),
         max_messages=int(limits.get("max_messages", 256)),
         max_input_chars=int(limits.get("max_input_chars", 200_000)),
