@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import os
 import resource
@@ -98,7 +99,10 @@ async def run(args: argparse.Namespace, stub_url: str) -> None:
 
     gb.WORK.mkdir(parents=True, exist_ok=True)
     path = gb.write_mageguard_config(stub_url, not args.no_guard, gb.DICTIONARY_CSV)
-    gateway = await open_gateway(load(path))
+    config = load(path)
+    if args.guard_first:
+        config = dataclasses.replace(config, guard_beside_local_call=False)
+    gateway = await open_gateway(config)
     totals: dict[str, int] = defaultdict(int)
     for name in (
         "authenticate", "admit", "validate", "redact", "route", "_call", "record",
@@ -176,6 +180,11 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-guard", action="store_true", help="the guard-off configuration")
+    parser.add_argument(
+        "--guard-first",
+        action="store_true",
+        help="guard.beside_local_call: false (the guard before the call, not beside it)",
+    )
     parser.add_argument(
         "--concurrency",
         type=int,

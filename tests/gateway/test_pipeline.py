@@ -163,6 +163,18 @@ def test_the_guard_scores_the_prompt_while_a_local_backend_answers(
     assert "echo: Jane Miller (jane@example.com)" in reply.body.decode()
 
 
+def test_with_other_requests_in_flight_each_is_guarded_before_its_call(
+    gateway: RunningGateway, acme_key: str
+) -> None:
+    """The loop has the others' work to do while a backend answers; their guards then run
+    back to back, warm. Only the first, alone when it started, is guarded beside its call."""
+    seen = guard_and_call(gateway.gateway)
+    replies = chat_all(gateway, acme_key, [PII, PII.replace("12", "13"), PII.replace("12", "14")])
+    assert [r.status for r in replies] == [200] * 3
+    assert seen[:2] == ["call", "guard"]
+    assert seen[2:] == ["guard", "guard", "call", "call"]
+
+
 def test_the_guard_comes_first_when_an_external_provider_is_in_the_chain(
     gateway: RunningGateway, acme_key: str
 ) -> None:

@@ -432,7 +432,11 @@ class Gateway:
             parsed = self._substitute_model(ctx, caller, parsed, embeddings=False)
             ctx.model, ctx.stream = parsed.request.model, parsed.stream
             await self._make_way()
-            beside = self.config.guard_beside_local_call and not parsed.stream
+            # alone: with others in flight the loop has their work to do meanwhile, and
+            # their guards run back to back (warm) when each is guarded first
+            beside = (
+                self.config.guard_beside_local_call and not parsed.stream and self._in_flight == 1
+            )
             self.validate(ctx, caller, parsed, guard=not beside)
             vault, conversation = await self._vault(caller, headers)
             contents = [m.content for m in parsed.request.messages]
@@ -592,7 +596,8 @@ class Gateway:
         guard passed, and a refused request's call is cancelled (its connection closed,
         which stops the generation). Only when every backend of the chain is local: a
         prompt the guard would refuse never reaches an external provider, even
-        redacted. Otherwise the guard runs first, as in `validate`."""
+        redacted. Otherwise the guard runs first, as in `validate`; so it does when other
+        requests are in flight (see `_chat`)."""
         if not all(spec.locality == Locality.LOCAL for spec, _ in chain):
             self.guard_input(ctx, parsed)
             return asyncio.ensure_future(self._call(ctx, request, chain))
