@@ -14,7 +14,7 @@ import pytest
 
 from mageguard.gateway.pipeline import Reply
 from mageguard.gateway.protocols.openai import ChatCompletions
-from tests.helpers.gateway import RunningGateway, run_gateway, write_config
+from tests.helpers.gateway import RunningGateway, audit_events, run_gateway, write_config
 
 PATH = "/v1/chat/completions"
 
@@ -204,6 +204,9 @@ def test_a_refused_prompt_s_local_call_is_cancelled_and_its_answer_never_used(
     assert seen == ["call", "guard"]
     assert ended == ["cancelled"]
     assert gateway.gateway._in_flight == 0
+    (event,) = audit_events(gateway)
+    assert (event.decision, event.reason, event.status) == ("refused", "prompt_injection", 400)
+    assert event.injection_score is not None and event.injection_score > 0.5
 
 
 def test_the_guard_beside_the_call_can_be_switched_off(

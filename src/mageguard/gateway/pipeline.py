@@ -594,7 +594,9 @@ class Gateway:
         instead of adding to it (the parallel-guardrail pattern of OpenAI's latency
         guide). What the guard decides is unchanged: the answer is used only once the
         guard passed, and a refused request's call is cancelled (its connection closed,
-        which stops the generation). Only when every backend of the chain is local: a
+        which stops the generation; the embedded model stops at its next token). The
+        audit event names the backend that was called. Only when every backend of the
+        chain is local: a
         prompt the guard would refuse never reaches an external provider, even
         redacted. Otherwise the guard runs first, as in `validate`; so it does when other
         requests are in flight (see `_chat`)."""
