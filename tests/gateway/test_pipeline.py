@@ -221,3 +221,28 @@ def test_the_guard_beside_the_call_can_be_switched_off(
     assert (reply.status, refused.status) == (200, 400)
     assert seen == ["guard", "call", "guard"]
     assert len(stub_upstream.requests) == 1
+
+
+def test_a_conversation_keeps_nothing_of_a_request_refused_beside_its_call(
+    gateway: RunningGateway, acme_key: str
+) -> None:
+    """The conversation's placeholders are saved only once the guard passed: a refused
+    turn leaves the vault as the turn before left it."""
+    gw = gateway.gateway
+    headers = {"authorization": f"Bearer {acme_key}", "x-mageguard-conversation": "c-1"}
+
+    async def turn(text: str) -> Any:
+        return await gw.chat(PATH, ChatCompletions(), headers, body(text), 100)
+
+    def run(text: str) -> Any:
+        return asyncio.run_coroutine_threadsafe(turn(text), gateway.loop).result(timeout=30)
+
+    def vault() -> dict[str, str]:
+        load = gw.state.load_vault("acme", "c-1")
+        return asyncio.run_coroutine_threadsafe(load, gateway.loop).result(timeout=30)
+
+    assert run(PII).status == 200
+    before = vault()
+    assert before  # Jane Miller's placeholders
+    assert run(INJECTION.replace("jane@", "janet@")).status == 400
+    assert vault() == before
