@@ -45,7 +45,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -282,6 +282,33 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_stub() -> Iterator[str]:
+    """The stub upstream as a process on a free port, for the in-process harnesses
+    (gateway_stages.py, gateway_ir.py): its base URL once it answers."""
+    port = free_port()
+    stub = subprocess.Popen(
+        [sys.executable, str(STUB), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                post(f"{url}/v1/models", b"", None, timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or stub.poll() is not None:
+                    raise SystemExit("the stub upstream did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        stub.terminate()
+        stub.wait(10)
 
 
 @dataclass

@@ -27,7 +27,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -123,29 +122,9 @@ def main() -> int:
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed: scripts/debian-packages valgrind")
-    port = gb.free_port()
-    stub = subprocess.Popen(
-        [sys.executable, str(gb.STUB), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                gb.post(f"{url}/v1/models", b"", None, timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline or stub.poll() is not None:
-                    raise SystemExit("the stub upstream did not start") from None
-                time.sleep(0.1)
-        with tempfile.TemporaryDirectory() as tmp:
-            short = _counted(0, url, not args.no_guard, Path(tmp) / "short.out")
-            long = _counted(args.requests, url, not args.no_guard, Path(tmp) / "long.out")
-    finally:
-        stub.terminate()
-        stub.wait(10)
+    with gb.running_stub() as url, tempfile.TemporaryDirectory() as tmp:
+        short = _counted(0, url, not args.no_guard, Path(tmp) / "short.out")
+        long = _counted(args.requests, url, not args.no_guard, Path(tmp) / "long.out")
     total_key = "PROGRAM TOTALS"
     per_request = (long.pop(total_key) - short.pop(total_key)) / args.requests
     print(

@@ -25,7 +25,6 @@ import gc
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -195,30 +194,11 @@ def main() -> int:
         "--profile", type=int, default=0, metavar="N", help="then print cProfile's top N"
     )
     args = parser.parse_args()
-    port = gb.free_port()
-    stub = subprocess.Popen(
-        [sys.executable, str(gb.STUB), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                gb.post(f"{url}/v1/models", b"", None, timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline or stub.poll() is not None:
-                    raise SystemExit("the stub upstream did not start") from None
-                time.sleep(0.1)
+    with gb.running_stub() as url:
         os.sched_setaffinity(0, {1}) if hasattr(os, "sched_setaffinity") else None
         import uvloop  # the loop `mageguard gateway` runs on
 
         uvloop.run(run(args, url))
-    finally:
-        stub.terminate()
-        stub.wait(10)
     return 0
 
 
