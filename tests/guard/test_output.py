@@ -13,6 +13,7 @@ from mageguard.guard import output
 from mageguard.guard.output import (
     OutputFinding,
     check_output,
+    find_any_canary,
     find_canary,
     find_prompt_leak,
     find_secrets,
@@ -57,6 +58,29 @@ def test_canary_is_found_however_it_is_split(transform: object) -> None:
     assert f.kind == "canary" and f.score == 1.0
     assert answer[f.start] in canary.upper() + canary
     assert answer[f.end - 1].lower() == canary[-1]
+
+
+def test_any_request_s_canary_is_found_in_any_case() -> None:
+    """Another request's canary (one this request never planted), as written or
+    upper-cased by a model, and not a token that only starts like one."""
+    a, b = mint_canary(), mint_canary()
+    answer = f"Ref {a} and {b.upper()}, but not {a}x or mgc-short."
+    found = find_any_canary(answer)
+    assert [answer[f.start : f.end] for f in found] == [a, b.upper()]
+    assert find_any_canary("A plain answer about the MGC jackets.") == []
+
+
+TRICKY = "mgcMGC-_ aKk\u212a\u0130sS\u017f"  # case pairs, Kelvin sign, dotted I, long s
+
+
+@given(st.text(alphabet=st.sampled_from(TRICKY) | st.characters(), max_size=60))
+def test_the_prefix_check_skips_only_answers_the_pattern_cannot_match(text: str) -> None:
+    """find_any_canary lowers the answer and looks for the prefix before running the
+    case-insensitive pattern: it must find exactly what the pattern alone finds."""
+    canary = mint_canary()
+    for answer in (text, text + canary, text + canary.upper() + text):
+        expected = [(m.start(), m.end()) for m in output._ANY_CANARY.finditer(answer)]
+        assert [(f.start, f.end) for f in find_any_canary(answer)] == expected
 
 
 def test_no_canary_no_finding() -> None:

@@ -144,13 +144,20 @@ def find_canary(answer: str, canary: str) -> list[OutputFinding]:
     return out
 
 
+_ANY_PREFIX = f"{CANARY_PREFIX}-"
 _ANY_CANARY = re.compile(rf"(?i){CANARY_PREFIX}-[{_CANARY_ALPHABET}]{{{_CANARY_BODY}}}(?![a-z0-9])")
 
 
 def find_any_canary(answer: str) -> list[OutputFinding]:
     """Every token shaped like one of our canaries, whichever request planted it: a
     canary from one tenant's prompt showing up in another tenant's answer means a model
-    or cache carried it across, and that answer must not leave either."""
+    or cache carried it across, and that answer must not leave either.
+
+    Most answers hold none: the case-insensitive regex lowers every character it tries,
+    so the answer is first lowered once and searched for the prefix (no other character
+    lowers to m, g or c, so nothing the regex would match is skipped)."""
+    if _ANY_PREFIX not in answer.lower():
+        return []
     return [
         OutputFinding(m.start(), m.end(), "canary", 1.0, CANARY_PREFIX)
         for m in _ANY_CANARY.finditer(answer)
