@@ -451,24 +451,21 @@ class Gateway:
             request = replace(parsed.request, messages=tuple(messages))
             chain = await self.route(ctx, caller, parsed, headers, embeddings=False)
             check = _OutputCheck(caller.tenant, canary, system)
-            if parsed.stream:
+            # past this line the guard has passed: only now is the conversation's vault kept
+            calling = await self._beside_guard(ctx, parsed, request, chain) if beside else None
+            try:
                 if conversation:
                     await self.state.save_vault(caller.tenant.id, conversation, vault.state())
-                return await self._stream(
-                    ctx, caller, dialect, parsed, request, chain, vault, check
+                if parsed.stream:
+                    return await self._stream(
+                        ctx, caller, dialect, parsed, request, chain, vault, check
+                    )
+                result, spec = await (
+                    self._call(ctx, request, chain) if calling is None else calling
                 )
-            if beside:
-                calling = await self._beside_guard(ctx, parsed, request, chain)
-                try:
-                    if conversation:
-                        await self.state.save_vault(caller.tenant.id, conversation, vault.state())
-                    result, spec = await calling
-                finally:
+            finally:
+                if calling is not None:
                     await _cancelled(calling)
-            else:
-                if conversation:
-                    await self.state.save_vault(caller.tenant.id, conversation, vault.state())
-                result, spec = await self._call(ctx, request, chain)
             await self._make_way()
             findings = check(result.text)
             if findings:
@@ -596,10 +593,9 @@ class Gateway:
         guard passed, and a refused request's call is cancelled (its connection closed,
         which stops the generation; the embedded model stops at its next token). The
         audit event names the backend that was called. Only when every backend of the
-        chain is local: a
-        prompt the guard would refuse never reaches an external provider, even
-        redacted. Otherwise the guard runs first, as in `validate`; so it does when other
-        requests are in flight (see `_chat`)."""
+        chain is local: a prompt the guard would refuse never reaches an external
+        provider, even redacted. Otherwise the guard runs first, as in `validate`; so it
+        does when other requests are in flight (see `_chat`). Returns the call, running."""
         if not all(spec.locality == Locality.LOCAL for spec, _ in chain):
             self.guard_input(ctx, parsed)
             return asyncio.ensure_future(self._call(ctx, request, chain))
